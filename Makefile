@@ -1,0 +1,60 @@
+# pyops.uwsgi. A newcomer needs two commands:
+#   make demo   the whole stack on a local container standing in for an EC2 host
+#   make test   every check CI runs: lint, sanity, unit tests and the Molecule scenarios
+# Both run as root on a Debian machine and install what they need (Python tools in .venv, the Docker
+# engine, debootstrap, local base images).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+# Molecule scenarios `make test` runs, in order.
+SCENARIOS ?= default
+
+.PHONY: help venv host images lint sanity units molecule test demo demo-clean
+
+help:
+	@echo "make demo        deploy the sample app on a local stand-in host and show its page"
+	@echo "make demo-clean  remove the demo host"
+	@echo "make test        lint, sanity, unit tests, Molecule scenarios ($(SCENARIOS))"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt -c constraints.txt
+	touch $@
+
+host:
+	scripts/host-setup.sh
+
+images: host
+	scripts/build-image.sh bookworm pyops-uwsgi/debian:12
+	scripts/build-image.sh trixie pyops-uwsgi/debian:13
+
+lint: venv
+	yamllint --strict .
+	ansible-lint
+	ruff check plugins tests molecule
+	ruff format --check plugins tests molecule
+
+sanity: venv
+	scripts/ansible-test.sh sanity
+
+units: venv
+	scripts/ansible-test.sh units
+
+molecule: venv images
+	@for s in $(SCENARIOS); do \
+	  echo "=== molecule test -s $$s"; \
+	  molecule test -s $$s || exit 1; \
+	done
+
+test: lint sanity units molecule
+
+demo: venv images
+	scripts/demo.sh up
+
+demo-clean: venv
+	scripts/demo.sh clean

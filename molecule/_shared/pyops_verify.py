@@ -1,0 +1,78 @@
+"""Checks the Molecule scenarios share, run inside an instance through testinfra's host fixture.
+
+Requests go to nginx on the instance's loopback; socket checks connect to a unix socket as a given
+user, the way nginx (www-data) or a stranger (nobody, another app) would.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+
+# Prints 0 when the connection succeeds, else the errno (13 EACCES, 2 ENOENT, 111 ECONNREFUSED).
+_CONNECT = (
+    "import socket, sys\n"
+    "s = socket.socket(socket.AF_UNIX)\n"
+    "try:\n"
+    "    s.connect(sys.argv[1])\n"
+    "except OSError as e:\n"
+    "    print(e.errno)\n"
+    "else:\n"
+    "    print(0)\n"
+)
+
+
+def http(host, path="/", host_header="localhost", port=80, address="127.0.0.1"):
+    """GET PATH through nginx inside the instance; return (status, body)."""
+    url = f"http://{address}:{port}{path}"
+    cmd = (
+        f"curl -sS --max-time 10 -H {shlex.quote('Host: ' + host_header)} "
+        f"-w '\\n%{{http_code}}' {shlex.quote(url)}"
+    )
+    out = host.run(cmd)
+    body, _newline, status = out.stdout.rpartition("\n")
+    return int(status or 0), body
+
+
+def http_json(host, path, host_header="localhost"):
+    status, body = http(host, path, host_header)
+    assert status == 200, f"GET {path} (Host: {host_header}) answered {status}: {body[:200]}"
+    return json.loads(body)
+
+
+def wait_for_status(host, path="/", host_header="localhost", status=200, timeout=60):
+    """Poll until PATH answers STATUS; return the seconds it took, or fail with the last answer."""
+    start = time.monotonic()
+    last = None
+    while time.monotonic() - start < timeout:
+        last = http(host, path, host_header)
+        if last[0] == status:
+            return time.monotonic() - start
+        time.sleep(0.5)
+    raise AssertionError(
+        f"GET {path} (Host: {host_header}) did not answer {status} in {timeout}s: {last}"
+    )
+
+
+def connect_errno(host, user, path):
+    """Connect to unix socket PATH as USER; 0 when it works, else the errno."""
+    out = host.run(
+        f"runuser -u {shlex.quote(user)} -- python3 -c {shlex.quote(_CONNECT)} {shlex.quote(path)}"
+    )
+    assert out.rc == 0, out.stderr
+    return int(out.stdout.strip())
+
+
+def processes(host, pattern):
+    """(user, args) of the processes whose command line contains PATTERN."""
+    out = host.check_output("ps -eo user:32,args --no-headers")
+    rows = [line.split(None, 1) for line in out.splitlines()]
+    return [(row[0], row[1]) for row in rows if len(row) == 2 and pattern in row[1]]
+
+
+def python_version(host, interpreter="python3"):
+    """X.Y of an interpreter on the instance."""
+    return host.check_output(
+        f"{interpreter} -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])'"
+    ).strip()

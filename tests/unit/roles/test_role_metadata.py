@@ -1,0 +1,67 @@
+"""Keep what the roles document, default and accept in one shape.
+
+- every default in defaults/main.yml is documented in meta/argument_specs.yml with the same value,
+  and every documented default is in defaults/main.yml;
+- every default has a comment line above it;
+- playbooks/site.yml passes exactly the app role's documented variables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta").is_dir())
+
+
+def _defaults(role):
+    path = ROOT / "roles" / role / "defaults" / "main.yml"
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def _spec_options(role):
+    specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
+    options = {}
+    for entry in specs["argument_specs"].values():
+        options.update(entry.get("options", {}))
+    return options
+
+
+def test_there_are_roles():
+    assert set(ROLES) >= {"uwsgi", "app", "nginx"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_spec_defaults_equal_role_defaults(role):
+    defaults = _defaults(role)
+    options = _spec_options(role)
+    documented = {name: opt["default"] for name, opt in options.items() if "default" in opt}
+    assert documented == defaults
+    required = {name for name, opt in options.items() if opt.get("required")}
+    assert not required & set(defaults), "required options must not have defaults"
+    for name, opt in options.items():
+        assert opt.get("description"), f"{role}: {name} has no description"
+        assert opt.get("type"), f"{role}: {name} has no type"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_default_has_a_comment(role):
+    lines = (ROOT / "roles" / role / "defaults" / "main.yml").read_text().splitlines()
+    for number, line in enumerate(lines):
+        if line and not line.startswith((" ", "#", "-", "---")):
+            above = lines[number - 1]
+            assert above.startswith("# "), (
+                f"{role} defaults line {number + 1}: {line!r} has no comment"
+            )
+
+
+def test_site_playbook_passes_every_app_variable():
+    site = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text())
+    include = next(task for task in site[0]["tasks"] if "ansible.builtin.include_role" in task)
+    assert include["ansible.builtin.include_role"]["name"] == "pyops.uwsgi.app"
+    assert set(include["vars"]) == set(_spec_options("app"))
+    for name, value in include["vars"].items():
+        assert f"__site_app.{name}" in value
