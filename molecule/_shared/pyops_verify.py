@@ -7,8 +7,24 @@ user, the way nginx (www-data) or a stranger (nobody, another app) would.
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import subprocess
 import time
+from pathlib import Path
+
+import yaml
+
+SHARED = Path(__file__).resolve().parent
+ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", SHARED.parents[1]))
+BAD_INPUTS = yaml.safe_load((SHARED / "bad_inputs.yml").read_text())
+
+# Everything the roles write or create, as path, mode, owner, group, size and mtime, plus users and
+# groups: two equal fingerprints mean the host did not change.
+_FINGERPRINT = (
+    "find /etc/uwsgi /etc/nginx /etc/tmpfiles.d /etc/systemd/system /srv /run/uwsgi /var/lib/probe "
+    "-printf '%p %m %u %g %s %T@\\n' 2>/dev/null | sort; getent passwd; getent group"
+)
 
 # Prints 0 when the connection succeeds, else the errno (13 EACCES, 2 ENOENT, 111 ECONNREFUSED).
 _CONNECT = (
@@ -76,3 +92,46 @@ def python_version(host, interpreter="python3"):
     return host.check_output(
         f"{interpreter} -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])'"
     ).strip()
+
+
+def fingerprint(host):
+    """A text that changes when anything the roles manage on the instance changes."""
+    return host.run(_FINGERPRINT).stdout
+
+
+def ansible_playbook(playbook, limit, extra_vars, timeout=600):
+    """Run PLAYBOOK from the controller against the scenario's instance LIMIT; return the result."""
+    env = dict(os.environ)
+    # The collection under test, as Ansible expects to find it.
+    collections = ROOT / "build" / "collections"
+    link = collections / "ansible_collections" / "pyops" / "uwsgi"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.exists():
+        link.symlink_to(ROOT)
+    env["ANSIBLE_COLLECTIONS_PATH"] = ":".join(
+        filter(None, [str(collections), env.get("ANSIBLE_COLLECTIONS_PATH", "")])
+    )
+    env["ANSIBLE_NOCOLOR"] = "1"
+    cmd = [
+        "ansible-playbook",
+        "-i",
+        env["MOLECULE_INVENTORY_FILE"],
+        "--limit",
+        limit,
+        "-e",
+        json.dumps(extra_vars),
+        str(playbook),
+    ]
+    return subprocess.run(
+        cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
+
+
+def run_bad_input(host, case):
+    """Run one case of bad_inputs.yml: the deploy must fail with its message, the host unchanged."""
+    before = fingerprint(host)
+    result = ansible_playbook(SHARED / "bad_input.yml", host.backend.get_hostname(), case["vars"])
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, f"{case['case']}: the run succeeded\n{result.stdout[-2000:]}"
+    assert " ".join(case["expect"].split()) in output, f"{case['case']}:\n{output[-3000:]}"
+    assert fingerprint(host) == before, f"{case['case']}: the host changed"

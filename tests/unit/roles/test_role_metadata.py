@@ -58,10 +58,19 @@ def test_every_default_has_a_comment(role):
             )
 
 
-def test_site_playbook_passes_every_app_variable():
+@pytest.mark.parametrize("section", ["pre_tasks", "tasks"])
+def test_site_playbook_passes_every_app_variable(section):
     site = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text())
-    include = next(task for task in site[0]["tasks"] if "ansible.builtin.include_role" in task)
-    assert include["ansible.builtin.include_role"]["name"] == "pyops.uwsgi.app"
-    assert set(include["vars"]) == set(_spec_options("app"))
-    for name, value in include["vars"].items():
-        assert f"__site_app.{name}" in value
+    includes = [task for task in site[0][section] if "ansible.builtin.include_role" in task]
+    assert includes
+    for include in includes:
+        assert include["ansible.builtin.include_role"]["name"] == "pyops.uwsgi.app"
+        assert set(include["vars"]) == set(_spec_options("app"))
+        for name, value in include["vars"].items():
+            assert f"__site_app.{name}" in value
+
+
+def test_app_validate_entry_point_takes_the_same_options():
+    specs = yaml.safe_load((ROOT / "roles" / "app" / "meta" / "argument_specs.yml").read_text())
+    entries = specs["argument_specs"]
+    assert entries["validate"]["options"] == entries["main"]["options"]
