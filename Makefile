@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 # Molecule scenarios `make test` runs, in order.
-SCENARIOS ?= default
+SCENARIOS ?= default multi_python
 
 .PHONY: help venv host images lint sanity units molecule test demo demo-clean
 
@@ -32,6 +32,7 @@ host:
 images: host
 	scripts/build-image.sh bookworm pyops-uwsgi/debian:12
 	scripts/build-image.sh trixie pyops-uwsgi/debian:13
+	scripts/build-image.sh testing pyops-uwsgi/debian:testing
 
 lint: venv
 	yamllint --strict .

@@ -16,6 +16,14 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# systemd 258+ (Debian testing) boots only on cgroup v2. On a cgroup v1 host, mount a v2 hierarchy
+# once; a scenario's instance gets a sub-directory of it as its /sys/fs/cgroup.
+cgroup2=/var/lib/pyops-uwsgi/cgroup2
+if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] && ! mountpoint -q "$cgroup2"; then
+  mkdir -p "$cgroup2"
+  mount -t cgroup2 none "$cgroup2"
+fi
+
 if docker info >/dev/null 2>&1; then
   exit 0
 fi

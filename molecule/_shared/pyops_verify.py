@@ -99,8 +99,12 @@ def fingerprint(host):
     return host.run(_FINGERPRINT).stdout
 
 
-def ansible_playbook(playbook, limit, extra_vars, timeout=600):
-    """Run PLAYBOOK from the controller against the scenario's instance LIMIT; return the result."""
+def ansible_playbook(playbook, limit, extra_vars=None, timeout=600, json_output=False):
+    """Run PLAYBOOK from the controller against the scenario's instance LIMIT; return the result.
+
+    The scenario's inventory directory (hosts and group_vars) is used as is; EXTRA_VARS win over it.
+    With JSON_OUTPUT, stdout is the ansible.posix.json callback's document.
+    """
     env = dict(os.environ)
     # The collection under test, as Ansible expects to find it.
     collections = ROOT / "build" / "collections"
@@ -112,14 +116,16 @@ def ansible_playbook(playbook, limit, extra_vars, timeout=600):
         filter(None, [str(collections), env.get("ANSIBLE_COLLECTIONS_PATH", "")])
     )
     env["ANSIBLE_NOCOLOR"] = "1"
+    if json_output:
+        env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     cmd = [
         "ansible-playbook",
         "-i",
-        env["MOLECULE_INVENTORY_FILE"],
+        str(Path(env["MOLECULE_INVENTORY_FILE"]).parent),
         "--limit",
         limit,
         "-e",
-        json.dumps(extra_vars),
+        json.dumps(extra_vars or {}),
         str(playbook),
     ]
     return subprocess.run(
@@ -135,3 +141,17 @@ def run_bad_input(host, case):
     assert result.returncode != 0, f"{case['case']}: the run succeeded\n{result.stdout[-2000:]}"
     assert " ".join(case["expect"].split()) in output, f"{case['case']}:\n{output[-3000:]}"
     assert fingerprint(host) == before, f"{case['case']}: the host changed"
+
+
+def task_results(json_stdout, host, task_name):
+    """Per-item results of the task named TASK_NAME on HOST, from the json callback's output."""
+    # Other callbacks (the scenarios enable profile_tasks) may print around the document.
+    document, _end = json.JSONDecoder().raw_decode(json_stdout[json_stdout.index("{") :])
+    for play in document["plays"]:
+        for task in play["tasks"]:
+            # Role tasks are named "ROLE : NAME".
+            name = task["task"]["name"].rpartition(" : ")[2]
+            if name == task_name and host in task["hosts"]:
+                result = task["hosts"][host]
+                return result.get("results", [result])
+    raise AssertionError(f"no task {task_name!r} ran on {host}")

@@ -35,6 +35,15 @@ def test_static_files_come_from_nginx(host):
 
 
 @pytest.mark.parametrize("app", APPS)
+def test_uwsgi_loads_the_plugin_built_for_the_hosts_python(host, app):
+    xy = python_version(host).replace(".", "")
+    pid = host.check_output(f"pgrep -u {app} -f '{app} uWSGI master'").split()[0]
+    maps = host.file(f"/proc/{pid}/maps").content_string
+    assert f"/usr/local/lib/uwsgi/plugins/python{xy}_plugin.so" in maps
+    assert "/usr/lib/uwsgi/plugins/python3" not in maps
+
+
+@pytest.mark.parametrize("app", APPS)
 def test_uwsgi_runs_as_the_app_user(host, app):
     procs = processes(host, f"{app} uWSGI")
     kinds = {args.split()[2] for _user, args in procs}
