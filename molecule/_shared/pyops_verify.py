@@ -23,6 +23,7 @@ BAD_INPUTS = yaml.safe_load((SHARED / "bad_inputs.yml").read_text())
 # groups: two equal fingerprints mean the host did not change.
 _FINGERPRINT = (
     "find /etc/uwsgi /etc/nginx /etc/tmpfiles.d /etc/systemd/system /srv /run/uwsgi /var/lib/probe "
+    "/usr/local/lib/uwsgi /opt/uwsgi /etc/ansible/facts.d "
     "-printf '%p %m %u %g %s %T@\\n' 2>/dev/null | sort; getent passwd; getent group"
 )
 
@@ -136,7 +137,8 @@ def ansible_playbook(playbook, limit, extra_vars=None, timeout=600, json_output=
 def run_bad_input(host, case):
     """Run one case of bad_inputs.yml: the deploy must fail with its message, the host unchanged."""
     before = fingerprint(host)
-    result = ansible_playbook(SHARED / "bad_input.yml", host.backend.get_hostname(), case["vars"])
+    playbook = SHARED / case.get("playbook", "bad_input.yml")
+    result = ansible_playbook(playbook, host.backend.get_hostname(), case["vars"])
     output = " ".join((result.stdout + result.stderr).split())
     assert result.returncode != 0, f"{case['case']}: the run succeeded\n{result.stdout[-2000:]}"
     assert " ".join(case["expect"].split()) in output, f"{case['case']}:\n{output[-3000:]}"
