@@ -88,6 +88,27 @@ def processes(host, pattern):
     return [(row[0], row[1]) for row in rows if len(row) == 2 and pattern in row[1]]
 
 
+def uwsgi_processes(host, app):
+    """(user, title) of APP's uWSGI processes, titled "APP GENERATION uWSGI master|worker N"."""
+    return [
+        (user, args)
+        for user, args in processes(host, " uWSGI ")
+        if args.startswith(f"{app} ") and args.split()[2:3] == ["uWSGI"]
+    ]
+
+
+def master_pid(host, app):
+    """PID of APP's uWSGI master."""
+    masters = [args for user, args in uwsgi_processes(host, app) if " uWSGI master" in args]
+    assert len(masters) == 1, masters
+    return host.check_output(f"pgrep -u {app} -f {shlex.quote('^' + masters[0] + '$')}").split()[0]
+
+
+def serving_venv(host, app):
+    """The virtualenv of the release APP serves from (/srv/APP/current resolved)."""
+    return host.check_output(f"readlink -f /srv/{app}/current") + "/venv"
+
+
 def python_version(host, interpreter="python3"):
     """X.Y of an interpreter on the instance."""
     return host.check_output(

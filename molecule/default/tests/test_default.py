@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from pyops_verify import connect_errno, http, http_json, processes, python_version, wait_for_status
+from pyops_verify import (
+    connect_errno,
+    http,
+    http_json,
+    master_pid,
+    python_version,
+    serving_venv,
+    uwsgi_processes,
+    wait_for_status,
+)
 
 # App name -> the server name its nginx site answers to.
 APPS = {"hello": "hello.test", "second": "second.test"}
@@ -24,7 +33,8 @@ def test_default_server_is_the_first_app(host):
 @pytest.mark.parametrize("app", APPS)
 def test_version_reports_the_apps_virtualenv(host, app):
     data = http_json(host, "/version", APPS[app])
-    assert data["prefix"] == f"/srv/{app}/venv"
+    assert data["prefix"] == serving_venv(host, app)
+    assert data["prefix"].startswith(f"/srv/{app}/releases/")
     assert data["version"].startswith(python_version(host) + ".")
 
 
@@ -37,7 +47,7 @@ def test_static_files_come_from_nginx(host):
 @pytest.mark.parametrize("app", APPS)
 def test_uwsgi_loads_the_plugin_built_for_the_hosts_python(host, app):
     xy = python_version(host).replace(".", "")
-    pid = host.check_output(f"pgrep -u {app} -f '{app} uWSGI master'").split()[0]
+    pid = master_pid(host, app)
     maps = host.file(f"/proc/{pid}/maps").content_string
     assert f"/usr/local/lib/uwsgi/plugins/python{xy}_plugin.so" in maps
     assert "/usr/lib/uwsgi/plugins/python3" not in maps
@@ -45,8 +55,8 @@ def test_uwsgi_loads_the_plugin_built_for_the_hosts_python(host, app):
 
 @pytest.mark.parametrize("app", APPS)
 def test_uwsgi_runs_as_the_app_user(host, app):
-    procs = processes(host, f"{app} uWSGI")
-    kinds = {args.split()[2] for _user, args in procs}
+    procs = uwsgi_processes(host, app)
+    kinds = {args.split()[3] for _user, args in procs}
     assert {"master", "worker"} <= kinds, procs
     assert {user for user, _args in procs} == {app}
 
@@ -106,4 +116,4 @@ def test_apps_survive_an_emperor_restart(host):
     host.run_expect([0], "systemctl restart uwsgi-emperor")
     for app, name in APPS.items():
         wait_for_status(host, "/", name, timeout=30)
-        assert {user for user, _args in processes(host, f"{app} uWSGI")} == {app}
+        assert {user for user, _args in uwsgi_processes(host, app)} == {app}

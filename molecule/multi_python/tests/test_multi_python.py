@@ -10,7 +10,8 @@ from pyops_verify import (
     SHARED,
     ansible_playbook,
     http_json,
-    processes,
+    master_pid,
+    serving_venv,
     task_results,
     wait_for_status,
 )
@@ -30,22 +31,20 @@ def test_each_app_runs_on_its_own_python(host, app):
     server_name, version, _binary = APPS[app]
     data = http_json(host, "/version", server_name)
     assert data["version"].startswith(version + "."), data
-    assert data["prefix"] == f"/srv/{app}/venv"
+    assert data["prefix"] == serving_venv(host, app)
 
 
 @pytest.mark.parametrize("app", ["alpha", "beta"])
 def test_plugin_apps_load_the_plugin_built_for_their_python(host, app):
     xy = APPS[app][1].replace(".", "")
-    masters = [args for user, args in processes(host, f"{app} uWSGI master") if user == app]
-    assert masters
-    pid = host.check_output(f"pgrep -u {app} -f '{app} uWSGI master'").split()[0]
+    pid = master_pid(host, app)
     maps = host.file(f"/proc/{pid}/maps").content_string
     assert f"{PLUGINS}/python{xy}_plugin.so" in maps
     assert "/usr/lib/uwsgi/plugins/python3" not in maps
 
 
 def test_pip_app_runs_under_the_pip_built_uwsgi_and_its_own_emperor(host):
-    pid = host.check_output("pgrep -u gamma -f 'gamma uWSGI master'").split()[0]
+    pid = master_pid(host, "gamma")
     # Its master is a child of the pip Emperor, whose unit runs the pip-built binary.
     assert "uwsgi-emperor-pip314.service" in host.file(f"/proc/{pid}/cgroup").content_string
     unit = host.file("/etc/systemd/system/uwsgi-emperor-pip314.service").content_string
@@ -70,7 +69,7 @@ def test_a_changed_interpreter_rebuilds_exactly_its_plugin(host):
     # What a Python 3.13 package upgrade looks like to the module: another build of the interpreter.
     record["python_build"] = "3.13.0 (an older build)"
     host.run_expect([0], f"echo {json.dumps(json.dumps(record))} > {record_file}")
-    before = host.check_output("pgrep -u alpha -f 'alpha uWSGI worker'")
+    before = host.check_output("pgrep -u alpha -f ' uWSGI worker'")
 
     first = ansible_playbook(SHARED / "uwsgi_role.yml", hostname, json_output=True)
     assert first.returncode == 0, first.stdout[-3000:]
@@ -83,7 +82,7 @@ def test_a_changed_interpreter_rebuilds_exactly_its_plugin(host):
 
     # alpha, the app on the rebuilt plugin, is reloaded onto it and serves.
     deadline = time.monotonic() + 30
-    while host.run("pgrep -u alpha -f 'alpha uWSGI worker'").stdout == before:
+    while host.run("pgrep -u alpha -f ' uWSGI worker'").stdout == before:
         assert time.monotonic() < deadline, "alpha was not reloaded after its plugin was rebuilt"
         time.sleep(0.5)
     wait_for_status(host, "/version", "alpha.test")

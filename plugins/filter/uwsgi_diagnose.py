@@ -1,0 +1,282 @@
+# Copyright: pyops.uwsgi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Name the pitfall behind a failed health check from uWSGI's, Python's and nginx's lines."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+# journalctl's short and short-iso forms: "Nov 21 13:39:00 host uwsgi-shop[123]: ".
+_JOURNAL_PREFIX = re.compile(
+    r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*)"
+    r" \S+ ([^\s\[\]:]+)(?:\[\d+\])?:(?: |$)"
+)
+_START = re.compile(r"\*\*\* Starting uWSGI ", re.IGNORECASE)
+_READY = re.compile(r"\bWSGI app \d+ \(mountpoint='[^']*'\) ready", re.IGNORECASE)
+# How a start ends: the app loaded, or uWSGI gave up on it.
+_OUTCOME = re.compile(_READY.pattern + r"|unable to load app \d+|no app loaded", re.IGNORECASE)
+_PYTHON_VERSION = re.compile(r"\bPython version: (\d+\.\d+)", re.IGNORECASE)
+# Python 3 says ModuleNotFoundError: No module named 'x'; older ones ImportError: No module named x.
+_NO_MODULE = re.compile(r"\b(?:ModuleNotFoundError|ImportError): No module named '?([\w.]+)")
+# What --wsgi-file says about a file that is not there.
+_ENTRY_FILE_MISSING = re.compile(r"\bfailed to open python file ", re.IGNORECASE)
+_CALLABLE_MISSING = re.compile(
+    # --wsgi-file says "application" whatever the callable's name.
+    r'\bunable to find "[^"]*" callable in file'
+    r"|\bImportError: cannot import name\b"
+    r"|\bNameError: (?:global )?name '?\w+'? is not defined"
+    r"|\bAttributeError: module '?[\w.]+'? has no attribute\b"
+)
+# uWSGI's verdict on any failed load; with --module, all it says when the callable is missing.
+_LOAD_FAILED = re.compile(r"callable not found or import error", re.IGNORECASE)
+# What Python prints before that verdict when the import itself raised.
+_PYTHON_ERROR = re.compile(r"^(?:Traceback \(most recent call last\)|[\w.]*(?:Error|Exception)\b)")
+_NGINX_CONNECT = re.compile(r"\bconnect\(\) to unix:(\S+) failed \((\d+): ")
+_TAIL = 5
+
+
+def _clean(lines, ident=None):
+    """Return the non-empty lines, one message per line, without journalctl's prefix.
+
+    When some lines come from the journal identifier IDENT, lines of other identifiers go.
+    """
+    if lines is None:
+        return []
+    if isinstance(lines, str):
+        lines = [lines]
+    elif not isinstance(lines, (list, tuple)):
+        raise AnsibleFilterError(
+            f"uwsgi_diagnose expects a list of log lines, got {type(lines).__name__}"
+        )
+    split = []  # (journal identifier or None, message)
+    for item in lines:
+        for raw in str(item).splitlines():
+            prefix = _JOURNAL_PREFIX.match(raw.strip())
+            line = _JOURNAL_PREFIX.sub("", raw.strip()).strip()
+            if line:
+                split.append((prefix.group(1) if prefix else None, line))
+    if ident not in {pair[0] for pair in split}:
+        ident = None
+    return [line for source, line in split if ident is None or source in (None, ident)]
+
+
+def _current_start(lines):
+    """The lines from the newest uWSGI start that got as far as loading the app or giving up.
+
+    An older start's error may be fixed by now; the newest start may still be loading.
+    """
+    starts = [index for index, line in enumerate(lines) if _START.search(line)]
+    for start in reversed(starts):
+        if any(_OUTCOME.search(line) for line in lines[start:]):
+            return lines[start:]
+    return lines
+
+
+def _newest(lines, pattern):
+    """The last line matching PATTERN and its match, or (None, None)."""
+    for line in reversed(lines):
+        found = pattern.search(line)
+        if found:
+            return line, found
+    return None, None
+
+
+class _Evidence:
+    """The lines, the probe and the app, as the rules look at them."""
+
+    def __init__(self, log_lines, app, probe, nginx_lines):
+        self.app = app
+        self.probe = probe or {}
+        self.nginx = _clean(nginx_lines)
+        ident = f"uwsgi-{app['name']}" if app.get("name") else None
+        self.log = _current_start(_clean(log_lines, ident))
+        # Errors after the app was ready come from requests, not from loading the app.
+        ready = next((i for i, line in enumerate(self.log) if _READY.search(line)), len(self.log))
+        self.loading = self.log[:ready]
+
+    def get(self, key):
+        value = self.app.get(key)
+        return "" if value is None else str(value).strip()
+
+    def entry_modules(self):
+        """The entry module and the packages above it: mysite.wsgi -> mysite, mysite.wsgi."""
+        parts = self.get("wsgi_module").split(".")
+        return {".".join(parts[: count + 1]) for count in range(len(parts)) if all(parts)}
+
+    def nginx_connect(self, errno):
+        """The newest nginx connect() failure with ERRNO, the app's own socket first."""
+        failures = []
+        for line in self.nginx:
+            found = _NGINX_CONNECT.search(line)
+            if found and found.group(2) == errno:
+                failures.append((line, found.group(1)))
+        own = [failure for failure in failures if failure[1] == self.get("socket")]
+        return (own or failures or [("", "")])[-1]
+
+    def elsewhere(self, path):
+        """A sentence when nginx connects to another path than the app's socket."""
+        socket = self.get("socket")
+        if path and socket and path != socket:
+            return f"nginx connects to {path}, but the app's socket is {socket}. "
+        return ""
+
+
+def _python_mismatch(evidence):
+    line, found = _newest(evidence.log, _PYTHON_VERSION)
+    wanted = evidence.get("python_version")
+    if not line or not wanted or found.group(1) == wanted:
+        return None
+    replaced = f"the plugin {evidence.get('plugin')}" if evidence.get("plugin") else "uWSGI"
+    return line, (
+        f"uWSGI runs Python {found.group(1)} but the virtualenv is Python {wanted}: the plugin and"
+        " the virtualenv must come from one Python, which app_python_version chooses for both, so"
+        " do not set plugin or virtualenv in app_uwsgi_options. If"
+        f" {replaced} was replaced, rerun pyops.uwsgi.uwsgi, which rebuilds it from its record."
+    )
+
+
+def _entry_module_missing(evidence):
+    for line in reversed(evidence.loading):
+        found = _NO_MODULE.search(line)
+        entry = found and found.group(1) in evidence.entry_modules()
+        if entry or _ENTRY_FILE_MISSING.search(line):
+            return line, (
+                f"Set app_wsgi_module (now '{evidence.get('wsgi_module')}') to the module that"
+                " defines or imports the WSGI callable: its path relative to the code directory,"
+                " with dots for packages and no .py (mysite/wsgi.py is mysite.wsgi)."
+            )
+    return None
+
+
+def _bare_verdict(lines):
+    """uWSGI's newest load verdict, unless Python printed an error just before it.
+
+    Such an error (KeyError, SyntaxError...) is the cause; without one, the module imported but
+    lacks the callable. "Just before" means since the previous start or verdict.
+    """
+    verdict, errored = None, False
+    for line in lines:
+        if _LOAD_FAILED.search(line):
+            verdict = None if errored else line
+        if _START.search(line) or _OUTCOME.search(line):
+            errored = False
+        elif _PYTHON_ERROR.search(line):
+            errored = True
+    return verdict
+
+
+def _callable_missing(evidence):
+    line = _newest(evidence.loading, _CALLABLE_MISSING)[0] or _bare_verdict(evidence.loading)
+    if not line:
+        return None
+    return line, (
+        f"Set app_wsgi_callable (now '{evidence.get('wsgi_callable')}') to the name that"
+        f" {evidence.get('wsgi_module') or 'the entry module'} binds the WSGI app to (Flask apps"
+        " often call it app), or fix the import in the entry module."
+    )
+
+
+def _package_missing(evidence):
+    line, found = _newest(evidence.log, _NO_MODULE)
+    if not line:
+        return None
+    package = found.group(1).split(".")[0]
+    requirements = evidence.get("requirements_file") or "the requirements file"
+    return line, (
+        f"Add the distribution that provides '{package}' (often the same name, but the PyPI name"
+        f" may differ) to {requirements} (app_requirements_file) or to app_pip_packages, unless"
+        f" '{package}' is part of the app's code. Packages installed for another user or"
+        " system-wide are not visible to the app's virtualenv."
+    )
+
+
+def _socket_denied(evidence):
+    line, path = evidence.nginx_connect("13")
+    if not line and evidence.probe.get("error") != "permission_denied":
+        return None
+    web_user = evidence.get("web_user") or "nginx's user"
+    return line, evidence.elsewhere(path) + (
+        f"nginx's user ({web_user}) must be able to open the socket: mode 0660, owned by the app"
+        " with nginx's group, in a directory that group can traverse. Rerun pyops.uwsgi.uwsgi and"
+        " pyops.uwsgi.app, and keep chmod-socket, chown-socket, uid and gid out of"
+        " app_uwsgi_options."
+    )
+
+
+def _socket_missing(evidence):
+    line, path = evidence.nginx_connect("2")
+    if not line and evidence.probe.get("error") != "socket_missing":
+        return None
+    return line, evidence.elsewhere(path) + (
+        "nginx's site must use the app's own socket: leave the site to pyops.uwsgi.app and make"
+        f" app_socket ({evidence.get('socket')}) the path nginx uses. If uWSGI never created the"
+        " socket, its log says why."
+    )
+
+
+# Checked in this order. A dead app makes nginx fail too, so the app's own errors come first; a
+# plugin on another Python makes the app's packages look missing, so it comes before those.
+_RULES = (
+    ("003", "Plugin embeds another Python", _python_mismatch),
+    ("1a", "Wrong entry point", _entry_module_missing),
+    ("1b", "Wrong callable", _callable_missing),
+    ("2", "Package missing from the virtualenv", _package_missing),
+    ("3b", "Permission denied on the socket", _socket_denied),
+    ("3a", "nginx points at a missing socket", _socket_missing),
+)
+
+
+def _probe_words(probe):
+    """The probe's finding in words, or "" when it found nothing wrong."""
+    if not probe or not probe.get("error"):
+        return ""
+    detail = f": {probe['error_message']}" if probe.get("error_message") else ""
+    return f"the probe reported {probe['error']}{detail}"
+
+
+def uwsgi_diagnose(log_lines, app, probe=None, nginx_lines=None):
+    """Name the pitfall that LOG_LINES, NGINX_LINES and PROBE show for APP.
+
+    Returns a dict with ``id``, ``title``, the decisive ``line`` (journal prefix removed), the
+    ``fix`` in terms of the role's variables and a one-line ``message`` for a failed task.
+    """
+    if not isinstance(app, Mapping):
+        raise AnsibleFilterError(f"uwsgi_diagnose: app must be a dict, got {type(app).__name__}")
+    if probe is not None and not isinstance(probe, Mapping):
+        raise AnsibleFilterError(
+            f"uwsgi_diagnose: probe must be a dict or null, got {type(probe).__name__}"
+        )
+    evidence = _Evidence(log_lines, app, probe, nginx_lines)
+    for pitfall, title, rule in _RULES:
+        found = rule(evidence)
+        if found:
+            line, fix = found
+            quoted = f'"{line}"' if line else _probe_words(probe)
+            message = f"Pitfall {pitfall} ({title}): {quoted}. {fix}"
+            return {"id": pitfall, "title": title, "line": line, "fix": fix, "message": message}
+
+    fix = (
+        f"Read the app's log (journalctl -t uwsgi-{evidence.get('name') or 'APP'}) and nginx's"
+        " error.log for the cause."
+    )
+    tail = evidence.log[-_TAIL:] or evidence.nginx[-_TAIL:]
+    seen = " | ".join(f'"{line}"' for line in tail) if tail else "none"
+    probed = _probe_words(probe)
+    message = f"No known pitfall matched{'; ' + probed if probed else ''}. Last log lines: {seen}."
+    return {
+        "id": "unknown",
+        "title": "No known pitfall",
+        "line": "",
+        "fix": fix,
+        "message": f"{message} {fix}",
+    }
+
+
+class FilterModule:
+    """pyops.uwsgi filters."""
+
+    def filters(self):
+        return {"uwsgi_diagnose": uwsgi_diagnose}
