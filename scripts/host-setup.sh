@@ -16,12 +16,13 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# systemd 258+ (Debian testing) boots only on cgroup v2. On a cgroup v1 host, mount a v2 hierarchy
-# once; a scenario's instance gets a sub-directory of it as its /sys/fs/cgroup.
-cgroup2=/var/lib/pyops-uwsgi/cgroup2
-if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] && ! mountpoint -q "$cgroup2"; then
-  mkdir -p "$cgroup2"
-  mount -t cgroup2 none "$cgroup2"
+# systemd 258+ (Debian testing) boots only on cgroup v2. Its instances mount cgroup2 at
+# /sys/fs/cgroup themselves, inside a private cgroup namespace; for that namespace to be the
+# container's own sub-tree, runc must place each container in the v2 hierarchy too, which it does
+# when the host has one at /sys/fs/cgroup/unified (the "hybrid" layout). Add it to a v1-only host.
+if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] && ! mountpoint -q /sys/fs/cgroup/unified; then
+  mkdir -p /sys/fs/cgroup/unified
+  mount -t cgroup2 none /sys/fs/cgroup/unified
 fi
 
 if docker info >/dev/null 2>&1; then

@@ -121,13 +121,19 @@ def fingerprint(host):
     return host.run(_FINGERPRINT).stdout
 
 
-def ansible_playbook(playbook, limit, extra_vars=None, timeout=600, json_output=False):
+def ansible_playbook(
+    playbook, limit, extra_vars=None, *, timeout=600, json_output=False, tags=None
+):
     """Run PLAYBOOK from the controller against the scenario's instance LIMIT; return the result.
 
     The scenario's inventory directory (hosts and group_vars) is used as is; EXTRA_VARS win over it.
-    With JSON_OUTPUT, stdout is the ansible.posix.json callback's document.
+    With JSON_OUTPUT, stdout is the ansible.posix.json callback's document; TAGS limits the run.
     """
     env = dict(os.environ)
+    # The scenario's own Ansible settings (pipelining and the rest), as its converge had them.
+    scenario_cfg = Path(env.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "ansible.cfg"
+    if scenario_cfg.is_file():
+        env["ANSIBLE_CONFIG"] = str(scenario_cfg)
     # The collection under test, as Ansible expects to find it.
     collections = ROOT / "build" / "collections"
     link = collections / "ansible_collections" / "pyops" / "uwsgi"
@@ -148,6 +154,7 @@ def ansible_playbook(playbook, limit, extra_vars=None, timeout=600, json_output=
         limit,
         "-e",
         json.dumps(extra_vars or {}),
+        *(["--tags", ",".join(tags)] if tags else []),
         str(playbook),
     ]
     return subprocess.run(
