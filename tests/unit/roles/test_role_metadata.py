@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,52 @@ def test_app_validate_entry_point_takes_the_same_options():
     specs = yaml.safe_load((ROOT / "roles" / "app" / "meta" / "argument_specs.yml").read_text())
     entries = specs["argument_specs"]
     assert entries["validate"]["options"] == entries["main"]["options"]
+
+
+def _checks(node):
+    """The `ok` expressions of check lists anywhere below NODE (loop items or task vars)."""
+    if isinstance(node, dict):
+        found = [str(node["ok"])] if "ok" in node else []
+        return found + [text for value in node.values() for text in _checks(value)]
+    if isinstance(node, list):
+        return [text for value in node for text in _checks(value)]
+    return []
+
+
+def _checked_expressions(role):
+    """Text of every value check in the role's tasks: assert `that`s and `ok` check items."""
+    texts = []
+    for path in (ROOT / "roles" / role / "tasks").glob("*.yml"):
+        for task in yaml.safe_load(path.read_text()) or []:
+            assertion = task.get("ansible.builtin.assert")
+            if assertion is not None:
+                texts.append(str(assertion.get("that", "")))
+                texts.extend(_checks(task))
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_variable_is_checked_beyond_its_type(role):
+    """argument_specs check types and choices; every other variable needs an assert on its value."""
+    checked = _checked_expressions(role)
+    unchecked = [
+        name
+        for name, option in _spec_options(role).items()
+        if not option.get("choices")
+        and option["type"] != "bool"
+        # A check on a value derived straight from it (__app_user from app_user) counts.
+        and not re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}\b", checked)
+    ]
+    assert not unchecked, f"{role}: no assert checks {unchecked}"
+
+
+def test_bad_inputs_page_is_current():
+    spec = importlib.util.spec_from_file_location(
+        "bad_inputs_doc", ROOT / "molecule" / "_shared" / "bad_inputs_doc.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    page = (ROOT / "docs" / "bad-inputs.md").read_text()
+    assert page == module.render(), "regenerate docs/bad-inputs.md (see its header)"
+    rows = [line for line in page.splitlines() if re.match(r"^\| [0-9]+ \|", line)]
+    assert len(rows) >= 15, "the page lists at least 15 bad inputs"
