@@ -6,6 +6,7 @@ user, the way nginx (www-data) or a stranger (nobody, another app) would.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shlex
@@ -159,6 +160,36 @@ def ansible_playbook(
     ]
     return subprocess.run(
         cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
+
+
+def start_load(host, targets, connections=8, max_seconds=900):
+    """Start loadgen.py in the instance against TARGETS ({server name: path}); see finish_load."""
+    source = base64.b64encode((SHARED / "loadgen.py").read_bytes()).decode()
+    host.run_expect([0], f"echo {source} | base64 -d > /root/loadgen.py && rm -f /root/load.*")
+    target_args = " ".join(
+        f"--target {shlex.quote(f'{name}={path}')}" for name, path in targets.items()
+    )
+    host.run_expect(
+        [0],
+        f"setsid python3 /root/loadgen.py {target_args} --connections {connections} "
+        f"--stop-file /root/load.stop --max-seconds {max_seconds} "
+        "> /root/load.json 2> /root/load.err < /dev/null &",
+    )
+    time.sleep(2)
+
+
+def finish_load(host, timeout=60):
+    """Stop the load started by start_load and return its report (dict)."""
+    host.run_expect([0], "touch /root/load.stop")
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        out = host.run("cat /root/load.json").stdout.strip()
+        if out:
+            return json.loads(out)
+        time.sleep(1)
+    raise AssertionError(
+        f"the load generator left no report: {host.run('cat /root/load.err').stdout}"
     )
 
 

@@ -51,10 +51,11 @@ def to_uwsgi_ini(options, section="uwsgi", known_options=None):
     for option, value in options.items():
         if not isinstance(option, str) or not _OPTION_NAME.match(option):
             raise AnsibleFilterError(f"invalid uWSGI option name {option!r}")
+        if value is None:
+            # Left out, so it needs no checking: a role can name options only some versions know.
+            continue
         if known is not None and option not in known:
             raise AnsibleFilterError(f"'{option}' is not an option of this uWSGI")
-        if value is None:
-            continue
         if isinstance(value, Mapping):
             raise AnsibleFilterError(
                 f"uWSGI option '{option}': a value must be a string, number, boolean or a list of"

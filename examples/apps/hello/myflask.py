@@ -1,8 +1,11 @@
 """A minimal Flask app laid out like the tutorials: the app lives here, wsgi.py imports it."""
 
+import os
+import socket
 import sys
+import time
 
-from flask import Flask
+from flask import Flask, abort
 
 application = Flask(__name__)
 
@@ -16,6 +19,21 @@ def hello():
 def version():
     # Which interpreter and which virtualenv serve this app.
     return {"version": sys.version, "prefix": sys.prefix}
+
+
+@application.route("/whoami")
+def whoami():
+    # Which host and worker process answered: tells load-balanced hosts and recycled workers apart.
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+@application.route("/sleep/<int:seconds>")
+def sleep(seconds):
+    # A slow request, to see harakiri end it; bounded so nobody ties up a worker for long.
+    if seconds > 60:
+        abort(400)
+    time.sleep(seconds)
+    return {"slept": seconds}
 
 
 if __name__ == "__main__":

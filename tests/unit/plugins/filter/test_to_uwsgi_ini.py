@@ -38,6 +38,12 @@ def test_null_drops_a_default():
     assert to_uwsgi_ini({**defaults, "thunder-lock": None}) == "[uwsgi]\nmaster = true\n"
 
 
+def test_null_option_needs_no_checking():
+    # A role may name an option only newer releases know, left out where it is not known.
+    text = to_uwsgi_ini({"master": True, "max-requests-delta": None}, known_options=["master"])
+    assert text == "[uwsgi]\nmaster = true\n"
+
+
 def test_empty_list_writes_nothing():
     assert to_uwsgi_ini({"env": []}) == "[uwsgi]\n"
 

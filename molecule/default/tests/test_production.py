@@ -1,0 +1,182 @@
+"""Scenario default in production: nginx's configuration audited, faults, a redeploy under load.
+
+Runs after test_default.py (pytest takes files in order). The instance restart comes last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from pyops_verify import (
+    ROOT,
+    ansible_playbook,
+    finish_load,
+    http,
+    master_pid,
+    start_load,
+    uwsgi_processes,
+    wait_for_status,
+)
+
+APPS = {"hello": "hello.test", "second": "second.test"}
+
+
+def workers(host, app):
+    """PIDs of APP's uWSGI workers."""
+    out = host.check_output(f"pgrep -u {app} -f ' uWSGI worker '")
+    return set(out.split())
+
+
+def wait_until(predicate, timeout, what):
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if predicate():
+            return time.monotonic() - start
+        time.sleep(0.5)
+    raise AssertionError(f"{what} did not happen in {timeout}s")
+
+
+def test_gixy_finds_nothing_in_nginx_configuration(host):
+    dump = host.check_output("nginx -T 2>/dev/null")
+    assert "uwsgi_param UWSGI_" not in dump
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as conf:
+        conf.write(dump)
+        conf.flush()
+        gixy = subprocess.run(
+            ["gixy", "--format", "json", conf.name],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    findings = json.loads(gixy.stdout or "[]")
+    assert gixy.returncode == 0 and findings == [], gixy.stdout + gixy.stderr
+
+
+def test_body_over_the_limit_is_refused_by_nginx(host):
+    out = host.check_output(
+        "head -c 11000000 /dev/zero | curl -sS -o /dev/null -w '%{http_code}' "
+        "-H 'Host: hello.test' --data-binary @- http://127.0.0.1/"
+    )
+    assert out == "413"
+
+
+def test_security_headers_reach_every_location(host):
+    for path in ["/", "/static/hello.txt", "/does-not-exist"]:
+        headers = host.check_output(f"curl -sSI -H 'Host: hello.test' http://127.0.0.1{path}")
+        names = {line.split(":")[0].lower() for line in headers.splitlines() if ":" in line}
+        assert {"x-content-type-options", "x-frame-options", "referrer-policy"} <= names, path
+
+
+# Reads one stats document from a unix socket as the user running it; prints the error's errno.
+_READ_STATS = (
+    "import json, socket, sys\n"
+    "s = socket.socket(socket.AF_UNIX)\n"
+    "try:\n"
+    "    s.connect(sys.argv[1])\n"
+    "except OSError as e:\n"
+    "    sys.exit(print(e.errno))\n"
+    "data = b''.join(iter(lambda: s.recv(65536), b''))\n"
+    "print(len(json.loads(data)['workers']))\n"
+)
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_stats_socket_is_for_the_ops_group_only(host, app):
+    stats = f"/run/uwsgi/stats/{app}/stats.sock"
+    host.run_expect([0], "id pyops-ops || useradd --system --no-create-home --groups adm pyops-ops")
+    script = f"python3 -c {shlex.quote(_READ_STATS)} {stats}"
+    workers_seen = host.check_output(f"runuser -u pyops-ops -- {script}")
+    assert int(workers_seen) == len(workers(host, app))
+    # nginx's user and other apps cannot even reach it (EACCES).
+    for user in ["www-data", "nobody", next(a for a in APPS if a != app)]:
+        assert host.check_output(f"runuser -u {user} -- {script}") == "13", user
+    assert host.run("/usr/local/bin/uwsgitop --help").rc == 0
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_killed_worker_is_respawned(host, app):
+    before = workers(host, app)
+    victim = sorted(before)[0]
+    host.run_expect([0], f"kill -KILL {victim}")
+    wait_until(
+        lambda: len(workers(host, app)) == len(before) and victim not in workers(host, app),
+        30,
+        f"a new worker of {app}",
+    )
+    wait_for_status(host, "/", APPS[app], timeout=30)
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_killed_master_is_restarted(host, app):
+    # hello: the Emperor respawns its vassal; second: systemd restarts its unit.
+    before = master_pid(host, app)
+    host.run_expect([0], f"kill -KILL {before}")
+
+    def restarted():
+        masters = [a for _u, a in uwsgi_processes(host, app) if " uWSGI master" in a]
+        return len(masters) == 1 and master_pid(host, app) != before
+
+    wait_until(restarted, 60, f"a new master of {app}")
+    wait_for_status(host, "/", APPS[app], timeout=30)
+
+
+def test_request_longer_than_harakiri_fails_alone(host):
+    # second has harakiri 5 s: its slow request is cut, its other worker keeps answering.
+    since = host.check_output("date +@%s")
+    host.run_expect(
+        [0],
+        "setsid curl -sS -o /dev/null -w '%{http_code}' --max-time 30 -H 'Host: second.test' "
+        "http://127.0.0.1/sleep/12 > /root/slow.status 2>&1 < /dev/null &",
+    )
+    time.sleep(1)
+    for _ in range(5):
+        assert http(host, "/", "second.test")[0] == 200
+    wait_until(lambda: host.run("cat /root/slow.status").stdout.strip() != "", 30, "the slow reply")
+    assert host.check_output("cat /root/slow.status") == "502"
+    # The master's log line reaches the journal shortly after the worker was killed.
+    journal = f"journalctl -t uwsgi-second --since={since} -o cat"
+    wait_until(lambda: "HARAKIRI" in host.check_output(journal), 15, "the HARAKIRI log line")
+    wait_for_status(host, "/", "second.test", timeout=30)
+
+
+def test_redeploy_under_load_loses_no_request(host):
+    inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
+    apps = yaml.safe_load((inventory / "group_vars" / "uwsgi_hosts").read_text())["uwsgi_apps"]
+    # A configuration change for both apps: a new generation of each is deployed and reloaded.
+    changed = [
+        {**app, "app_env": {**app.get("app_env", {}), "DEPLOY": "under-load"}} for app in apps
+    ]
+    start_load(host, {name: "/" for name in APPS.values()})
+    result = ansible_playbook(
+        ROOT / "playbooks" / "site.yml", host.backend.get_hostname(), {"uwsgi_apps": changed}
+    )
+    report = finish_load(host)
+    print(f"load during the redeploy: {json.dumps(report)}")
+    assert result.returncode == 0, result.stdout[-3000:]
+    for app in APPS:
+        config = "vassals" if app == "hello" else "services"
+        assert "DEPLOY=under-load" in host.file(f"/etc/uwsgi/{config}/{app}.ini").content_string
+    assert report["errors"] == {} and report["non_2xx"] == 0, report
+    for name in APPS.values():
+        assert report["statuses"][name].get("200", 0) > 50, report
+
+
+def test_everything_serves_after_an_instance_restart(host):
+    name = host.backend.get_hostname()
+    subprocess.run(["docker", "restart", "--time", "30", name], check=True, timeout=120)
+    wait_until(
+        lambda: host.run("systemctl is-system-running").stdout.strip() in ("running", "degraded"),
+        90,
+        "the instance's boot",
+    )
+    for app, server_name in APPS.items():
+        wait_for_status(host, "/", server_name, timeout=60)
+        assert {user for user, _args in uwsgi_processes(host, app)} == {app}
