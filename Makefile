@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 # Molecule scenarios `make test` runs, in order.
-SCENARIOS ?= default multi_python pitfalls
+SCENARIOS ?= default ec2_like multi_python pitfalls
 
 .PHONY: help venv host images lint sanity units molecule test demo demo-clean
 
@@ -29,10 +29,14 @@ $(VENV)/.installed: requirements.txt constraints.txt
 host:
 	scripts/host-setup.sh
 
+# Local base images, and the EC2-like image of the ec2_like scenario (sshd, the ubuntu user) with the
+# SSH client it is reached with.
 images: host
 	scripts/build-image.sh bookworm pyops-uwsgi/debian:12
 	scripts/build-image.sh trixie pyops-uwsgi/debian:13
 	scripts/build-image.sh testing pyops-uwsgi/debian:testing
+	scripts/host-setup.sh openssh-client
+	scripts/build-ssh-image.sh pyops-uwsgi/debian:13 pyops-uwsgi/debian-ssh:13
 
 lint: venv
 	yamllint --strict .
