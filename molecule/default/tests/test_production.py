@@ -137,8 +137,8 @@ def test_request_longer_than_harakiri_fails_alone(host):
         "http://127.0.0.1/sleep/12 > /root/slow.status 2>&1 < /dev/null &",
     )
     time.sleep(1)
-    for _ in range(5):
-        assert http(host, "/", "second.test")[0] == 200
+    answers = [http(host, "/", "second.test")[0] for attempt in range(5)]
+    assert answers == [200] * 5, answers
     wait_until(lambda: host.run("cat /root/slow.status").stdout.strip() != "", 30, "the slow reply")
     assert host.check_output("cat /root/slow.status") == "502"
     # The master's log line reaches the journal shortly after the worker was killed.
