@@ -12,12 +12,13 @@ export PATH := $(BIN):$(PATH)
 # Molecule scenarios `make test` runs, in order.
 SCENARIOS ?= default ec2_like multi_python pitfalls
 
-.PHONY: help venv host images lint sanity units molecule test demo demo-clean
+.PHONY: help venv host images lint sanity units molecule test demo demo-clean bench
 
 help:
 	@echo "make demo        deploy the sample app on a local stand-in host and show its page"
 	@echo "make demo-clean  remove the demo host"
 	@echo "make test        lint, sanity, unit tests, Molecule scenarios ($(SCENARIOS))"
+	@echo "make bench       measure the served stack against its alternatives (docs/benchmark.md)"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt constraints.txt
@@ -41,8 +42,8 @@ images: host
 lint: venv
 	yamllint --strict .
 	ansible-lint
-	ruff check plugins tests molecule
-	ruff format --check plugins tests molecule
+	ruff check plugins tests molecule benchmarks
+	ruff format --check plugins tests molecule benchmarks
 
 sanity: venv
 	scripts/ansible-test.sh sanity
@@ -63,3 +64,11 @@ demo: venv images
 
 demo-clean: venv
 	scripts/demo.sh clean
+
+# Not part of `make test`: about 25 minutes on a quiet 2-CPU machine. BENCH_ARGS=--candidates also
+# measures benchmarks/candidates.yml; BENCH_ARGS="--duration 3 --runs 1" for short runs.
+bench: venv images
+	$(PYTHON) -m venv build/bench-venv
+	build/bench-venv/bin/pip install -q -r benchmarks/requirements.txt
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+	build/bench-venv/bin/python benchmarks/report.py

@@ -1,0 +1,706 @@
+"""`make bench`: the served stack against its ceiling, the tutorials' configs, gunicorn and the app.
+
+In one run, on one throwaway Debian 13 systemd container started like scripts/demo.sh does:
+
+1. converge it with playbooks/site.yml and the sample app hello on the collection's defaults
+   (benchmarks/inventory), timing the first converge and the idempotent re-run (changed=0
+   required) with ansible.posix.profile_tasks;
+2. with --candidates, deploy the settings of benchmarks/candidates.yml as further apps, by the
+   collection, to measure them next to the defaults (about 5 minutes more);
+3. start the comparison stacks next to the collection's, each behind the same nginx on a bench-only
+   server block on 127.0.0.1: nginx's own `return 200` (the ceiling), the tutorials' uWSGI configs
+   (benchmarks/tutorials), gunicorn with as many workers as the defaults, and the defaults' own
+   vassal on a TCP socket;
+4. measure every target with wrk pinned to one CPU, closed loop, in interleaved rounds after a
+   warm-up; the app's own calls/s in-process on one CPU; and the defaults' latency at 80 % of their
+   maximum rate with an open-loop generator (benchmarks/container/openloop.py);
+5. write build/bench/results.json; benchmarks/report.py turns it into docs/benchmark.md and
+   docs/benchmark.png.
+
+The container is removed at the end, also on failure (--keep leaves it for a look inside).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parent.parent
+BENCH = TOP / "benchmarks"
+BUILD = TOP / "build" / "bench"
+NAME = os.environ.get("PYOPS_BENCH_NAME", "pyops-uwsgi-bench")
+IMAGE = os.environ.get("PYOPS_IMAGE_DEBIAN13", "pyops-uwsgi/debian:13")
+# Package caches shared with the Molecule scenarios of `make test`.
+APT_CACHE = Path("/var/cache/pyops-uwsgi/apt/trixie")
+PIP_CACHE = Path("/var/cache/pyops-uwsgi/pip")
+
+APP = "hello"
+APP_HOST = "hello.example.org"
+APP_CODE = f"/srv/{APP}/current/code"
+APP_VENV = f"/srv/{APP}/current/venv"
+WEB_GROUP = "www-data"
+REMOTE = "/opt/pyops-bench"  # the bench's files inside the container (not /tmp: a tmpfs there)
+NGINX_CONF = "/etc/nginx/conf.d/pyops-bench.conf"
+
+LOAD_CPU = "1"  # the CPU wrk, the open-loop generator and the in-process loop are pinned to
+CONNECTIONS = 32  # below every listen backlog measured (uWSGI's 100, the defaults' 128)
+OPEN_LOOP_SHARE = 0.8
+
+# Settings that might make better defaults, deployed as further apps (see the file).
+CANDIDATES = BENCH / "candidates.yml"
+
+
+@dataclass
+class Target:
+    """One stack that serves GET / of the sample app (or nginx's stand-in), and how it is set up."""
+
+    key: str
+    label: str
+    kind: str  # ceiling, defaults, tutorial, gunicorn, tcp or candidate
+    port: int
+    server_log: str  # what the server behind nginx logs per request
+    location: str = ""  # the bench-only server block's location /; empty: a site of the collection
+    host: str = "localhost"
+    settings: str = ""  # how it differs from the defaults (candidates)
+    journal: str = ""  # the syslog identifier of a uWSGI on the collection's logger
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+
+def uwsgi_location(upstream: str) -> str:
+    return f"include uwsgi_params;\n        uwsgi_pass {upstream};"
+
+
+TUTORIALS = {
+    # key: (ini file under benchmarks/tutorials, label)
+    "tutorial-one": ("one-process.ini", "tutorial: 1 process"),
+    "tutorial-threads": ("threads-memory-report.ini", "tutorial: 4 processes x 8 threads"),
+    "tutorial-five": ("five-processes.ini", "tutorial: 5 processes"),
+}
+TCP_ADDRESS = "127.0.0.1:3031"
+
+
+def request_log(ini: str) -> str:
+    """What a uWSGI ini makes the server log per request."""
+    if ini_value(ini, "disable-logging") == "true":
+        kept = [key for key in ("log-4xx", "log-5xx") if ini_value(ini, key) == "true"]
+        return "none" if not kept else "errors only (" + ", ".join(kept) + ")"
+    return "every request"
+
+
+def fixed_targets(ceiling_body: str, vassal: str) -> list[Target]:
+    body = ceiling_body.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    targets = [
+        Target(
+            "ceiling",
+            "nginx return 200 (ceiling)",
+            "ceiling",
+            8081,
+            "-",
+            f'default_type text/html;\n        return 200 "{body}";',
+        ),
+        Target(
+            "defaults",
+            "pyops.uwsgi defaults",
+            "defaults",
+            80,
+            request_log(vassal),
+            host=APP_HOST,
+            journal=f"uwsgi-{APP}",
+        ),
+    ]
+    for port, (key, (ini, label)) in enumerate(TUTORIALS.items(), start=8082):
+        socket = f"unix:/run/pyops-bench-{key.removeprefix('tutorial-')}/app.sock"
+        logged = request_log((BENCH / "tutorials" / ini).read_text()) + ", to the journal"
+        targets.append(Target(key, label, "tutorial", port, logged, uwsgi_location(socket)))
+    targets += [
+        Target(
+            "gunicorn",
+            "gunicorn (sync workers)",
+            "gunicorn",
+            8085,
+            "none (gunicorn's default)",
+            "include proxy_params;\n        proxy_pass http://unix:/run/pyops-bench-gunicorn/app.sock;",
+        ),
+        Target(
+            "tcp",
+            f"defaults on TCP {TCP_ADDRESS}",
+            "tcp",
+            8086,
+            request_log(vassal),
+            uwsgi_location(TCP_ADDRESS),
+            journal=f"uwsgi-{APP}-tcp",
+        ),
+    ]
+    return targets
+
+
+# --- Running things -------------------------------------------------------------------------------
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run(*command: str, check: bool = True, stdin: str | None = None) -> str:
+    """A command's output; a failure raises with everything it printed."""
+    result = subprocess.run(command, input=stdin, capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise RuntimeError(
+            f"{shlex.join(command)} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
+        )
+    return result.stdout
+
+
+def succeeds(*command: str) -> bool:
+    return subprocess.run(command, capture_output=True, check=False).returncode == 0
+
+
+def inside(*command: str, check: bool = True, stdin: str | None = None) -> str:
+    """Run a command in the bench container (as root)."""
+    return run("docker", "exec", "-i", NAME, *command, check=check, stdin=stdin)
+
+
+def put(path: str, text: str) -> None:
+    inside("sh", "-c", f"cat > {shlex.quote(path)}", stdin=text)
+
+
+def load_average() -> list[float]:
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def wait_for_quiet_machine(max_load: float, max_wait: float) -> dict:
+    """Wait until the 1-minute load average is at most max_load, up to max_wait seconds."""
+    started = time.monotonic()
+    while os.getloadavg()[0] > max_load and time.monotonic() - started < max_wait:
+        log(f"load average {load_average()} above {max_load}: waiting")
+        time.sleep(15)
+    return {"waited_seconds": round(time.monotonic() - started), "load": load_average()}
+
+
+# --- The container --------------------------------------------------------------------------------
+
+
+def start_container() -> None:
+    if succeeds("docker", "container", "inspect", NAME):
+        log(f"removing {NAME} left over from an earlier run")
+        remove_container()
+    for cache in (APT_CACHE, PIP_CACHE):
+        cache.mkdir(parents=True, exist_ok=True)
+    log(f"starting {NAME} from {IMAGE}")
+    run(
+        "docker", "run", "-d", "--name", NAME, "--hostname", NAME,
+        "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined",
+        "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+        "--tmpfs", "/run", "--tmpfs", "/run/lock",
+        "-v", f"{APT_CACHE}:/var/cache/apt/archives:rw", "-v", f"{PIP_CACHE}:/root/.cache/pip:rw",
+        IMAGE, "/lib/systemd/systemd",
+    )  # fmt: skip
+    for _attempt in range(60):
+        state = inside("systemctl", "is-system-running", check=False).strip()
+        if state in {"running", "degraded"}:
+            return
+        time.sleep(1)
+    raise RuntimeError(f"{NAME} did not boot (systemd state {state!r})")
+
+
+def remove_container() -> None:
+    run("docker", "rm", "-f", NAME, check=False)
+    log(f"removed {NAME}")
+
+
+# --- Converging -----------------------------------------------------------------------------------
+
+RECAP = re.compile(r"^\S+\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$")
+PROFILE_LINE = re.compile(r"^(?P<task>.+?) -{2,} (?P<seconds>\d+\.\d+)s$")
+
+
+def converge(label: str, *extra: str) -> dict:
+    """Run playbooks/site.yml against the container; its recap and its 10 slowest tasks."""
+    collections = TOP / "build" / "collections"
+    (collections / "ansible_collections" / "pyops").mkdir(parents=True, exist_ok=True)
+    link = collections / "ansible_collections" / "pyops" / "uwsgi"
+    if not link.is_symlink():
+        link.symlink_to(TOP)
+    env = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
+            [str(collections), os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")]
+        ),
+        "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+        "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "10",
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    command = ["ansible-playbook", "-i", str(BENCH / "inventory"), *extra, "playbooks/site.yml"]
+    log(f"converge ({label}): {shlex.join(command)}")
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=TOP, env=env, capture_output=True, text=True, check=False)
+    seconds = time.monotonic() - started
+    output = result.stdout + result.stderr
+    (BUILD / f"converge-{label}.log").write_text(output)
+    if result.returncode != 0:
+        raise RuntimeError(f"converge ({label}) failed, see build/bench/converge-{label}.log")
+    recap = {}
+    slowest = []
+    in_profile = False
+    for line in output.splitlines():
+        if match := RECAP.match(line):
+            recap = {k: int(v) for k, v in (item.split("=") for item in match["counts"].split())}
+        elif line.startswith("TASKS RECAP"):
+            in_profile = True
+        elif in_profile and (match := PROFILE_LINE.match(line.strip())):
+            slowest.append([match["task"], float(match["seconds"])])
+    log(f"converge ({label}): {seconds:.0f} s, {recap}")
+    return {"label": label, "seconds": round(seconds, 1), "recap": recap, "slowest": slowest}
+
+
+# --- The comparison stacks ------------------------------------------------------------------------
+
+
+def start_unit(unit: str, command: list[str], *properties: str) -> None:
+    """Start a command as a transient systemd service in the container."""
+    options = [f"--property={p}" for p in properties]
+    inside("systemd-run", f"--unit={unit}", "--collect", *options, *command)
+
+
+def deployed_vassal(vassals_dir: str) -> str:
+    """The defaults' uWSGI ini, as the collection deployed it."""
+    path = f"{vassals_dir}/{APP}.ini"
+    if succeeds("docker", "exec", NAME, "test", "-f", path):
+        return inside("cat", path)
+    found = inside("find", "/etc/uwsgi", "-name", f"{APP}.ini").split()
+    if not found:
+        raise RuntimeError(f"no {APP}.ini under /etc/uwsgi: where did the collection put it?")
+    return inside("cat", found[0])
+
+
+def tcp_variant(ini: str, run_dir: str) -> str:
+    """The deployed ini on a TCP socket; the unit gives the identity the ini would drop to."""
+    dropped = {"uid", "gid", "chown-socket", "chmod-socket"}
+    moved = {
+        "socket": TCP_ADDRESS,
+        "logger": f"syslog:uwsgi-{APP}-tcp",
+        "stats": f"{run_dir}/stats.sock",
+        "master-fifo": f"{run_dir}/master.fifo",
+        "procname-prefix-spaced": f"{APP}-tcp",
+    }
+    lines = []
+    for line in ini.splitlines():
+        key = line.partition("=")[0].strip()
+        if key in dropped:
+            continue
+        lines.append(f"{key} = {moved[key]}" if key in moved else line)
+    if not any(line.startswith("socket =") for line in lines):
+        lines.append(f"socket = {TCP_ADDRESS}")
+    return "\n".join(lines) + "\n"
+
+
+def ini_value(ini: str, key: str) -> str:
+    values = [
+        line.partition("=")[2].strip()
+        for line in ini.splitlines()
+        if line.partition("=")[0].strip() == key
+    ]
+    return values[-1] if values else ""
+
+
+def start_alternatives(record: dict, workers: int, vassal: str) -> None:
+    """The tutorials' uWSGI instances, gunicorn and the defaults on TCP, each a transient unit."""
+    uwsgi = record["binary"]
+    python = record["default_python"]
+    plugin = ["--plugins-dir", record["plugin_dir"], "--plugin", record["plugins"][python]]
+    for key, (ini, _title) in TUTORIALS.items():
+        name = key.removeprefix("tutorial-")
+        # The tutorials run pip's uWSGI from the activated virtualenv; this host's uWSGI takes the
+        # same Python from the collection's plugin, so every uWSGI here is the same build.
+        start_unit(
+            f"pyops-bench-{name}",
+            [uwsgi, *plugin, "--virtualenv", APP_VENV, "--ini", f"{REMOTE}/tutorials/{ini}"],
+            f"User={APP}", f"Group={WEB_GROUP}", f"RuntimeDirectory=pyops-bench-{name}",
+            f"WorkingDirectory={APP_CODE}", "KillSignal=SIGQUIT",
+        )  # fmt: skip
+
+    log("installing gunicorn next to the app's requirements")
+    venv = f"{REMOTE}/gunicorn-venv"
+    inside(record["interpreters"][python], "-m", "venv", "--clear", venv)
+    inside(
+        "env", "PIP_CERT=/etc/ssl/certs/ca-certificates.crt", f"{venv}/bin/pip", "install", "-q",
+        "-r", f"{APP_CODE}/requirements.txt", "-r", f"{REMOTE}/gunicorn-requirements.txt",
+    )  # fmt: skip
+    start_unit(
+        "pyops-bench-gunicorn",
+        [f"{venv}/bin/gunicorn", "--workers", str(workers), "--bind",
+         "unix:/run/pyops-bench-gunicorn/app.sock", "-m", "007", "wsgi:application"],
+        f"User={APP}", f"Group={WEB_GROUP}", "RuntimeDirectory=pyops-bench-gunicorn",
+        f"WorkingDirectory={APP_CODE}",
+    )  # fmt: skip
+
+    put(f"{REMOTE}/{APP}-tcp.ini", tcp_variant(vassal, "/run/pyops-bench-tcp"))
+    start_unit(
+        "pyops-bench-tcp",
+        [uwsgi, "--ini", f"{REMOTE}/{APP}-tcp.ini"],
+        f"User={APP}", f"Group={APP}", "RuntimeDirectory=pyops-bench-tcp", "KillSignal=SIGQUIT",
+    )  # fmt: skip
+
+
+def nginx_server_blocks(targets: list[Target]) -> str:
+    blocks = [
+        "# Bench-only server blocks (benchmarks/bench.py), on loopback, in a throwaway container."
+    ]
+    for target in targets:
+        if target.location:
+            blocks.append(
+                f"server {{\n    listen 127.0.0.1:{target.port};\n"
+                f"    location / {{\n        {target.location}\n    }}\n}}"
+            )
+    return "\n".join(blocks) + "\n"
+
+
+def wait_until_served(targets: list[Target], body: str) -> None:
+    for target in targets:
+        for _attempt in range(60):
+            answer = inside(
+                "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                "-H", f"Host: {target.host}", target.url, check=False,
+            )  # fmt: skip
+            if answer == "200":
+                break
+            time.sleep(1)
+        else:
+            raise RuntimeError(f"{target.label} does not answer 200 on {target.url}: {answer}")
+        served = inside("curl", "-sS", "-H", f"Host: {target.host}", target.url)
+        if served != body:
+            raise RuntimeError(f"{target.label} serves {served!r}, not the app's {body!r}")
+
+
+# --- Measuring ------------------------------------------------------------------------------------
+
+DURATION_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def milliseconds(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(number) * DURATION_UNITS[unit]
+
+
+def parse_wrk(output: str) -> dict:
+    def find(pattern: str, default: str | None = None) -> str:
+        match = re.search(pattern, output, re.MULTILINE)
+        if match is None and default is None:
+            raise RuntimeError(f"no {pattern!r} in wrk's output:\n{output}")
+        return match[1] if match else default
+
+    socket_errors = find(r"^\s*Socket errors: (.*)$", "")
+    return {
+        "rps": float(find(r"^Requests/sec:\s+([\d.]+)")),
+        "requests": int(find(r"^\s*(\d+) requests in")),
+        "p50_ms": milliseconds(find(r"^\s+50%\s+(\S+)")),
+        "p99_ms": milliseconds(find(r"^\s+99%\s+(\S+)")),
+        # wrk counts responses outside 2xx and 3xx; none of the targets redirects.
+        "non_2xx": int(find(r"^\s*Non-2xx or 3xx responses: (\d+)", "0")),
+        "socket_errors": sum(int(n) for n in re.findall(r"\d+", socket_errors)),
+    }
+
+
+def cpu_time() -> dict[str, int]:
+    """CPU time so far of the container's processes, in microseconds by process name."""
+    return json.loads(inside("python3", f"{REMOTE}/container/cputime.py"))
+
+
+def wrk(target: Target, seconds: int) -> dict:
+    """One wrk run, and the CPU time each process name spent per request meanwhile."""
+    command = shlex.join(
+        [
+            "taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s",
+            "--latency", "-H", f"Host: {target.host}", target.url,
+        ]
+    )  # fmt: skip
+    before = cpu_time()
+    # The shell's own stat line last: its children's CPU time (fields 16, 17) is wrk's.
+    output = inside("sh", "-c", f'{command} && echo "$(cat /proc/$$/stat)"')
+    after = cpu_time()
+    result = parse_wrk(output)
+    shell = output.rstrip().rpartition("\n")[2].rpartition(")")[2].split()
+    # A process that ended unreaped takes its time along: never count less than nothing.
+    spent = {name: max(0, after[name] - before.get(name, 0)) for name in after}
+    spent["wrk"] = (int(shell[13]) + int(shell[14])) * 1_000_000 // os.sysconf("SC_CLK_TCK")
+    result["cpu_us_per_request"] = {
+        name: us / result["requests"] for name, us in spent.items() if us
+    }
+    return result
+
+
+def summary(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def measure_closed_loop(targets: list[Target], runs: int, seconds: int, warmup: int) -> dict:
+    """wrk on each target, in rounds (one run of every target per round) after a warm-up each."""
+    for target in targets:
+        log(f"warm-up {warmup:g} s: {target.label}")
+        wrk(target, warmup)
+    results: dict[str, list[dict]] = {target.key: [] for target in targets}
+    for round_number in range(1, runs + 1):
+        for target in targets:
+            result = wrk(target, seconds)
+            results[target.key].append(result)
+            log(
+                f"round {round_number}/{runs} {target.label}: {result['rps']:.0f} rps, "
+                f"p99 {result['p99_ms']:.2f} ms, errors {result['socket_errors']}, "
+                f"non-2xx {result['non_2xx']}"
+            )
+    return {
+        key: {
+            "runs": runs_of,
+            "rps": summary([r["rps"] for r in runs_of]),
+            "p50_ms": statistics.median(r["p50_ms"] for r in runs_of),
+            "p99_ms": statistics.median(r["p99_ms"] for r in runs_of),
+            "socket_errors": sum(r["socket_errors"] for r in runs_of),
+            "non_2xx": sum(r["non_2xx"] for r in runs_of),
+            "cpu_us_per_request": {
+                name: statistics.median(r["cpu_us_per_request"].get(name, 0) for r in runs_of)
+                for name in sorted({n for r in runs_of for n in r["cpu_us_per_request"]})
+            },
+        }
+        for key, runs_of in results.items()
+    }
+
+
+def worker_recycles(target: Target, since: float) -> int | None:
+    """How often the target's uWSGI workers ended to be recycled since then, from its journal."""
+    if not target.journal:
+        return None
+    lines = inside(
+        "journalctl", "-q", "-o", "cat", "-t", target.journal, "--since", f"@{since:.0f}"
+    )
+    return sum("is done. Seeya!" in line for line in lines.splitlines())
+
+
+def measure_in_process(runs: int, seconds: float) -> dict:
+    """The app's own calls/s: its WSGI callable called in a loop, as the app's user, on one CPU."""
+    results = []
+    for number in range(1, runs + 1):
+        output = inside(
+            "runuser", "-u", APP, "--", "env", "PYTHONDONTWRITEBYTECODE=1",
+            "taskset", "-c", LOAD_CPU, f"{APP_VENV}/bin/python", f"{REMOTE}/container/inprocess.py",
+            "--code", APP_CODE, "--host-header", APP_HOST, "--seconds", str(seconds),
+        )  # fmt: skip
+        results.append(json.loads(output))
+        log(f"in-process {number}/{runs}: {results[-1]['calls_per_second']:.0f} calls/s")
+    return {
+        "runs": results,
+        "calls_per_second": summary([r["calls_per_second"] for r in results]),
+        "non_2xx": sum(r["non_2xx"] for r in results),
+    }
+
+
+def measure_open_loop(target: Target, rate: float, seconds: float) -> dict:
+    output = inside(
+        "taskset", "-c", LOAD_CPU, "python3", f"{REMOTE}/container/openloop.py",
+        "--port", str(target.port), "--host-header", target.host, "--rate", f"{rate:.0f}",
+        "--seconds", str(seconds), "--connections", str(CONNECTIONS),
+    )  # fmt: skip
+    result = json.loads(output)
+    log(
+        f"open loop {target.label} at {rate:.0f}/s: p99 {result['p99_ms']:.2f} ms, "
+        f"achieved {result['achieved_rate']:.0f}/s, errors {result['errors']}"
+    )
+    return result
+
+
+# --- What ran where -------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    meminfo = Path("/proc/meminfo").read_text()
+    os_release = dict(
+        line.split("=", 1)
+        for line in Path("/etc/os-release").read_text().splitlines()
+        if "=" in line
+    )
+    return {
+        "cpu": re.search(r"^model name\s*:\s*(.*)$", cpuinfo, re.MULTILINE)[1],
+        "cpus": os.cpu_count(),
+        "memory_gib": round(int(re.search(r"MemTotal:\s+(\d+)", meminfo)[1]) / 2**20, 1),
+        "os": os_release.get("PRETTY_NAME", "").strip('"'),
+        "kernel": os.uname().release,
+        "docker": run("docker", "version", "--format", "{{.Server.Version}}").strip(),
+    }
+
+
+def versions(record: dict) -> dict:
+    python = f"{APP_VENV}/bin/python"
+    package = "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))"
+    return {
+        "container": "Debian " + inside("cat", "/etc/debian_version").strip(),
+        "nginx": inside("sh", "-c", "nginx -v 2>&1").strip().removeprefix("nginx version: "),
+        "uwsgi": record["version"],
+        "python": inside(python, "-c", "import sys; print(sys.version.split()[0])").strip(),
+        "flask": inside(python, "-c", package, "flask").strip(),
+        "gunicorn": inside(f"{REMOTE}/gunicorn-venv/bin/python", "-c", package, "gunicorn").strip(),
+        "wrk": inside("sh", "-c", "wrk -v 2>&1 || true").split()[1],
+        "ansible_core": run("ansible-playbook", "--version").split("[core ")[1].split("]")[0],
+        "collection_commit": run("git", "-C", str(TOP), "rev-parse", "--short", "HEAD").strip(),
+        # Whether what converged differs from that commit.
+        "uncommitted_changes": bool(
+            run("git", "-C", str(TOP), "status", "--porcelain", "roles", "playbooks", "plugins")
+        ),
+    }
+
+
+def nginx_access_log() -> str:
+    """The access_log line of nginx.conf's http block, which every server here inherits."""
+    lines = inside("grep", "-h", "^ *access_log", "/etc/nginx/nginx.conf").split("\n")
+    return lines[0].strip()
+
+
+# --- The run --------------------------------------------------------------------------------------
+
+
+def candidate_targets() -> list[Target]:
+    """The apps of benchmarks/candidates.yml, as deployed (each on its own loopback port)."""
+    import yaml  # noqa: PLC0415 (ansible's PyYAML, in the same venv; only when there are candidates)
+
+    items = yaml.safe_load(CANDIDATES.read_text())["bench_candidates"]
+    same_as_defaults = {"app_name", "app_src_dir", "app_pip_ca_bundle", "app_server_names"}
+    targets = []
+    for item in items:
+        listen = str(item["app_http_listen"][0])
+        settings = {
+            k: v for k, v in item.items() if k not in same_as_defaults | {"app_http_listen"}
+        }
+        targets.append(
+            Target(
+                f"candidate-{item['app_name']}",
+                f"candidate {item['app_name']}",
+                "candidate",
+                int(listen.rpartition(":")[2]),
+                "as the defaults",
+                settings=", ".join(f"{k}: {json.dumps(v)}" for k, v in settings.items()),
+                journal=f"uwsgi-{item['app_name']}",
+            )
+        )
+    return targets
+
+
+def bench(args: argparse.Namespace) -> dict:
+    results: dict = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "settings": {
+            "duration_s": args.duration,
+            "runs": args.runs,
+            "warmup_s": args.warmup,
+            "connections": CONNECTIONS,
+            "wrk_threads": 1,
+            "load_cpu": LOAD_CPU,
+            "in_process_s": args.in_process_seconds,
+            "open_loop_s": args.open_loop_seconds,
+            "open_loop_share": OPEN_LOOP_SHARE,
+            "max_load": args.max_load,
+        },
+        "machine": machine(),
+    }
+    results["load"] = {"start": wait_for_quiet_machine(args.max_load, args.max_wait)}
+
+    candidates = args.candidates
+    if args.reuse:  # development: measure again on the container an earlier --keep left
+        results["converge"] = []
+    else:
+        start_container()
+        results["converge"] = [converge("first"), converge("again")]
+    if candidates and not args.reuse:
+        results["converge"].append(converge("candidates", "-e", f"@{CANDIDATES.relative_to(TOP)}"))
+
+    inside("systemctl", "stop", "pyops-bench-*")  # from an earlier --keep run
+    record = json.loads(inside("cat", "/etc/ansible/facts.d/pyops_uwsgi.fact"))
+    vassal = deployed_vassal(record["vassals_dir"])
+    workers = int(inside("sh", "-c", f"ps -u {APP} -o args= | grep -c 'uWSGI worker'").strip())
+    results["defaults"] = {
+        "workers": workers,
+        "threads": ini_value(vassal, "threads"),
+        "ini": vassal,
+    }
+    body = inside("curl", "-sS", "-H", f"Host: {APP_HOST}", "http://127.0.0.1/")
+
+    log("installing wrk; copying the bench's files")
+    inside("apt-get", "install", "-y", "-q", "wrk")
+    inside("mkdir", "-p", REMOTE)
+    for part in ("container", "tutorials", "gunicorn-requirements.txt"):
+        run("docker", "cp", str(BENCH / part), f"{NAME}:{REMOTE}/")
+    # wrk2 would measure latency at a fixed rate; Debian does not package it (checked each run).
+    results["wrk2_in_debian"] = succeeds("docker", "exec", NAME, "apt-cache", "show", "wrk2")
+
+    targets = fixed_targets(body, vassal) + (candidate_targets() if candidates else [])
+    start_alternatives(record, workers, vassal)
+    put(NGINX_CONF, nginx_server_blocks(targets))
+    inside("nginx", "-t")
+    inside("systemctl", "reload", "nginx")
+    wait_until_served(targets, body)
+    results["versions"] = versions(record)
+    results["nginx_access_log"] = nginx_access_log()
+
+    results["load"]["measure"] = load_average()
+    measuring = time.time()
+    closed = measure_closed_loop(targets, args.runs, args.duration, args.warmup)
+    results["targets"] = [
+        {**asdict(t), **closed[t.key], "worker_recycles": worker_recycles(t, measuring)}
+        for t in targets
+    ]
+    results["in_process"] = measure_in_process(args.runs, args.in_process_seconds)
+    # Each uWSGI stack at 80 % of its own maximum; the ceiling at the defaults' rate shows what the
+    # generator and nginx alone add at that rate.
+    results["open_loop"] = {}
+    for target in targets:
+        if target.kind in {"defaults", "candidate", "ceiling"}:
+            rate_of = "defaults" if target.kind == "ceiling" else target.key
+            rate = OPEN_LOOP_SHARE * closed[rate_of]["rps"]["median"]
+            results["open_loop"][target.key] = measure_open_loop(
+                target, rate, args.open_loop_seconds
+            )
+    results["load"]["end"] = load_average()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=30, help="seconds of each wrk run")
+    parser.add_argument("--runs", type=int, default=5, help="wrk runs of each target")
+    parser.add_argument("--warmup", type=int, default=5, help="seconds of wrk before the runs")
+    parser.add_argument("--in-process-seconds", type=float, default=5)
+    parser.add_argument("--open-loop-seconds", type=float, default=20)
+    parser.add_argument("--max-load", type=float, default=0.5, help="wait for a quieter machine")
+    parser.add_argument("--max-wait", type=float, default=600, help="seconds to wait at most")
+    parser.add_argument("--candidates", action="store_true", help=f"measure {CANDIDATES.name} too")
+    parser.add_argument("--keep", action="store_true", help="leave the container running")
+    parser.add_argument("--reuse", action="store_true", help="measure on a kept container again")
+    parser.add_argument("--output", type=Path, default=BUILD / "results.json")
+    args = parser.parse_args()
+
+    BUILD.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    try:
+        results = bench(args)
+    finally:
+        if not args.keep:
+            remove_container()
+    results["wall_seconds"] = round(time.monotonic() - started)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    log(f"results in {args.output} ({results['wall_seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
