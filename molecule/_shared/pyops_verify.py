@@ -59,18 +59,28 @@ def http_json(host, path, host_header="localhost"):
     return json.loads(body)
 
 
+def wait_until(predicate, timeout, what, interval=0.5):
+    """Poll PREDICATE until it returns true; return the seconds it took, or fail naming WHAT."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if predicate():
+            return time.monotonic() - start
+        time.sleep(interval)
+    raise AssertionError(f"{what} did not happen in {timeout}s")
+
+
 def wait_for_status(host, path="/", host_header="localhost", status=200, timeout=60):
     """Poll until PATH answers STATUS; return the seconds it took, or fail with the last answer."""
-    start = time.monotonic()
-    last = None
-    while time.monotonic() - start < timeout:
-        last = http(host, path, host_header)
-        if last[0] == status:
-            return time.monotonic() - start
-        time.sleep(0.5)
-    raise AssertionError(
-        f"GET {path} (Host: {host_header}) did not answer {status} in {timeout}s: {last}"
-    )
+    last = []
+
+    def answered():
+        last[:] = [http(host, path, host_header)]
+        return last[0][0] == status
+
+    try:
+        return wait_until(answered, timeout, f"GET {path} (Host: {host_header}) answering {status}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last answer: {last}") from None
 
 
 def connect_errno(host, user, path):
@@ -182,15 +192,11 @@ def start_load(host, targets, connections=8, max_seconds=900):
 def finish_load(host, timeout=60):
     """Stop the load started by start_load and return its report (dict)."""
     host.run_expect([0], "touch /root/load.stop")
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        out = host.run("cat /root/load.json").stdout.strip()
-        if out:
-            return json.loads(out)
-        time.sleep(1)
-    raise AssertionError(
-        f"the load generator left no report: {host.run('cat /root/load.err').stdout}"
-    )
+    try:
+        wait_until(lambda: host.run("test -s /root/load.json").rc == 0, timeout, "a load report")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: {host.run('cat /root/load.err').stdout}") from None
+    return json.loads(host.check_output("cat /root/load.json"))
 
 
 def run_bad_input(host, case):

@@ -24,6 +24,7 @@ from pyops_verify import (
     start_load,
     uwsgi_processes,
     wait_for_status,
+    wait_until,
 )
 
 APPS = {"hello": "hello.test", "second": "second.test"}
@@ -33,15 +34,6 @@ def workers(host, app):
     """PIDs of APP's uWSGI workers."""
     out = host.check_output(f"pgrep -u {app} -f ' uWSGI worker '")
     return set(out.split())
-
-
-def wait_until(predicate, timeout, what):
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if predicate():
-            return time.monotonic() - start
-        time.sleep(0.5)
-    raise AssertionError(f"{what} did not happen in {timeout}s")
 
 
 def test_gixy_finds_nothing_in_nginx_configuration(host):
