@@ -14,7 +14,12 @@ from pathlib import Path
 import yaml
 
 HERE = Path(__file__).resolve().parent
-ROLES = {"bad_input.yml": "app", "uwsgi_role.yml": "uwsgi", "nginx_role.yml": "nginx"}
+ROLES = {
+    "bad_input.yml": "app",
+    "uwsgi_role.yml": "uwsgi",
+    "nginx_role.yml": "nginx",
+    "nginx_site.yml": "nginx (site)",
+}
 
 HEADER = """# Bad inputs and what they get
 

@@ -7,7 +7,8 @@ Each connection keeps one HTTP/1.1 keep-alive connection to nginx on 127.0.0.1:8
 requests to its target (targets are dealt out to connections in turn), pausing --pause seconds
 between requests so the load stays bounded. It stops when the stop file appears or after
 --max-seconds, then prints one JSON document: requests, statuses per target, errors per kind
-and latency figures.
+and latency figures. With --tally KEY, it also counts the values of KEY in 2xx JSON answers (which
+host answered, say).
 """
 
 from __future__ import annotations
@@ -31,13 +32,13 @@ def run_connection(target, args, deadline, stop, record):
         try:
             conn.request("GET", path, headers={"Host": server_name})
             response = conn.getresponse()
-            response.read()
+            body = response.read()
         except (OSError, http.client.HTTPException) as exc:
             record(server_name, None, type(exc).__name__, time.monotonic() - start)
             conn.close()
             conn = None
         else:
-            record(server_name, response.status, None, time.monotonic() - start)
+            record(server_name, response.status, None, time.monotonic() - start, body)
             if response.will_close:
                 conn.close()
                 conn = None
@@ -56,6 +57,7 @@ def main():
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--stop-file", required=True)
     parser.add_argument("--max-seconds", type=float, default=300.0)
+    parser.add_argument("--tally", help="count the values of this key in 2xx JSON answers")
     args = parser.parse_args()
     targets = [tuple(item.split("=", 1)) for item in args.target]
 
@@ -63,14 +65,20 @@ def main():
     statuses = {name: Counter() for name, _path in targets}
     errors = Counter()
     latencies = []
+    tally = Counter()
 
-    def record(server_name, status, error, seconds):
+    def record(server_name, status, error, seconds, body=b""):
         with lock:
             latencies.append(seconds)
             if error:
                 errors[error] += 1
-            else:
-                statuses[server_name][str(status)] += 1
+                return
+            statuses[server_name][str(status)] += 1
+            if args.tally and 200 <= status < 300:
+                try:
+                    tally[str(json.loads(body)[args.tally])] += 1
+                except (ValueError, KeyError, TypeError):
+                    tally["(no " + args.tally + ")"] += 1
 
     stop = threading.Event()
     started = time.monotonic()
@@ -106,6 +114,7 @@ def main():
                     if not code.startswith("2")
                 ),
                 "errors": dict(errors),
+                "tally": dict(tally),
                 "p50_ms": round(latencies[count // 2] * 1000, 1) if count else None,
                 "p99_ms": round(latencies[int(count * 0.99)] * 1000, 1) if count else None,
                 "max_ms": round(latencies[-1] * 1000, 1) if count else None,

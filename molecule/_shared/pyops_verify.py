@@ -92,6 +92,13 @@ def connect_errno(host, user, path):
     return int(out.stdout.strip())
 
 
+def tcp_connect(host, address, port, timeout=3):
+    """Connect from the instance to ADDRESS:PORT: "ok", "timeout" or the errno's name."""
+    out = host.run(f"python3 -c {shlex.quote(_TCP_CONNECT)} {address} {port} {timeout}")
+    assert out.rc == 0, out.stderr
+    return out.stdout.strip()
+
+
 def processes(host, pattern):
     """(user, args) of the processes whose command line contains PATTERN."""
     out = host.check_output("ps -eo user:32,args --no-headers")
@@ -125,6 +132,21 @@ def python_version(host, interpreter="python3"):
     return host.check_output(
         f"{interpreter} -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])'"
     ).strip()
+
+
+_TCP_CONNECT = (
+    "import errno, socket, sys\n"
+    "s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET)\n"
+    "s.settimeout(float(sys.argv[3]))\n"
+    "try:\n"
+    "    s.connect((sys.argv[1], int(sys.argv[2])))\n"
+    "except socket.timeout:\n"
+    "    print('timeout')\n"
+    "except OSError as e:\n"
+    "    print(errno.errorcode.get(e.errno, e.errno))\n"
+    "else:\n"
+    "    print('ok')\n"
+)
 
 
 def fingerprint(host):
@@ -173,8 +195,11 @@ def ansible_playbook(
     )
 
 
-def start_load(host, targets, connections=8, max_seconds=900):
-    """Start loadgen.py in the instance against TARGETS ({server name: path}); see finish_load."""
+def start_load(host, targets, connections=8, max_seconds=900, tally=None):
+    """Start loadgen.py in the instance against TARGETS ({server name: path}); see finish_load.
+
+    With TALLY, the report counts the values of that key in the JSON answers.
+    """
     source = base64.b64encode((SHARED / "loadgen.py").read_bytes()).decode()
     host.run_expect([0], f"echo {source} | base64 -d > /root/loadgen.py && rm -f /root/load.*")
     target_args = " ".join(
@@ -184,6 +209,7 @@ def start_load(host, targets, connections=8, max_seconds=900):
         [0],
         f"setsid python3 /root/loadgen.py {target_args} --connections {connections} "
         f"--stop-file /root/load.stop --max-seconds {max_seconds} "
+        f"{'--tally ' + shlex.quote(tally) if tally else ''} "
         "> /root/load.json 2> /root/load.err < /dev/null &",
     )
     time.sleep(2)

@@ -4,6 +4,7 @@
   and every documented default is in defaults/main.yml;
 - every default has a comment line above it;
 - playbooks/site.yml passes exactly the app role's documented variables.
+- playbooks/fleet.yml passes front sites only nginx site variables, the ones it checks.
 """
 
 from __future__ import annotations
@@ -125,3 +126,16 @@ def test_bad_inputs_page_is_current():
     assert page == module.render(), "regenerate docs/bad-inputs.md (see its header)"
     rows = [line for line in page.splitlines() if re.match(r"^\| [0-9]+ \|", line)]
     assert len(rows) >= 15, "the page lists at least 15 bad inputs"
+
+
+def test_fleet_playbook_passes_only_nginx_site_variables():
+    plays = yaml.safe_load((ROOT / "playbooks" / "fleet.yml").read_text())
+    front = plays[1]
+    specs = yaml.safe_load((ROOT / "roles" / "nginx" / "meta" / "argument_specs.yml").read_text())
+    site_options = set(specs["argument_specs"]["site"]["options"])
+    (include,) = [task for task in front["tasks"] if "ansible.builtin.include_role" in task]
+    checked = front["pre_tasks"][1]["vars"]["__fleet_keys"]
+    assert set(include["vars"]) == set(checked)
+    assert set(checked) <= site_options
+    for name, value in include["vars"].items():
+        assert f"__fleet_site.{name}" in value
