@@ -12,13 +12,14 @@ export PATH := $(BIN):$(PATH)
 # Molecule scenarios `make test` runs, in order.
 SCENARIOS ?= default ec2_like fleet multi_python pitfalls
 
-.PHONY: help venv host images lint sanity units molecule test demo demo-clean bench
+.PHONY: help venv host images lint sanity units molecule test demo demo-clean bench scale
 
 help:
 	@echo "make demo        deploy the sample app on a local stand-in host and show its page"
 	@echo "make demo-clean  remove the demo host"
 	@echo "make test        lint, sanity, unit tests, Molecule scenarios ($(SCENARIOS))"
 	@echo "make bench       measure the served stack against its alternatives (docs/benchmark.md)"
+	@echo "make scale       time site.yml converging 1, 4 and 8 hosts at once (docs/scale.md)"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt constraints.txt
@@ -75,3 +76,8 @@ bench: venv images
 	build/bench-venv/bin/pip install -q -r benchmarks/requirements.txt
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 	build/bench-venv/bin/python benchmarks/report.py
+
+# Not part of `make test`: about 30 minutes, most of it the 8 hosts and waits for a quiet machine.
+# SCALE_ARGS: e.g. --hosts 1 2, or --ref HEAD to converge a commit rather than the working tree.
+scale: venv images
+	$(BIN)/python benchmarks/scale.py $(SCALE_ARGS)

@@ -193,47 +193,49 @@ def wait_for_quiet_machine(max_load: float, max_wait: float) -> dict:
 # --- The container --------------------------------------------------------------------------------
 
 
-def start_container() -> None:
-    if succeeds("docker", "container", "inspect", NAME):
-        log(f"removing {NAME} left over from an earlier run")
-        remove_container()
-    for cache in (APT_CACHE, PIP_CACHE):
+def start_container(name: str = NAME, apt_cache: Path = APT_CACHE) -> None:
+    """Start a fresh systemd container of IMAGE and wait until it has booted."""
+    if succeeds("docker", "container", "inspect", name):
+        log(f"removing {name} left over from an earlier run")
+        remove_container(name)
+    for cache in (apt_cache, PIP_CACHE):
         cache.mkdir(parents=True, exist_ok=True)
-    log(f"starting {NAME} from {IMAGE}")
+    log(f"starting {name} from {IMAGE}")
     run(
-        "docker", "run", "-d", "--name", NAME, "--hostname", NAME,
+        "docker", "run", "-d", "--name", name, "--hostname", name,
         "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined",
         "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
         "--tmpfs", "/run", "--tmpfs", "/run/lock",
-        "-v", f"{APT_CACHE}:/var/cache/apt/archives:rw", "-v", f"{PIP_CACHE}:/root/.cache/pip:rw",
+        "-v", f"{apt_cache}:/var/cache/apt/archives:rw", "-v", f"{PIP_CACHE}:/root/.cache/pip:rw",
         IMAGE, "/lib/systemd/systemd",
     )  # fmt: skip
     for _attempt in range(60):
-        state = inside("systemctl", "is-system-running", check=False).strip()
+        state = run("docker", "exec", name, "systemctl", "is-system-running", check=False).strip()
         if state in {"running", "degraded"}:
             return
         time.sleep(1)
-    raise RuntimeError(f"{NAME} did not boot (systemd state {state!r})")
+    raise RuntimeError(f"{name} did not boot (systemd state {state!r})")
 
 
-def remove_container() -> None:
-    run("docker", "rm", "-f", NAME, check=False)
-    log(f"removed {NAME}")
+def remove_container(name: str = NAME) -> None:
+    run("docker", "rm", "-f", name, check=False)
+    log(f"removed {name}")
 
 
 # --- Converging -----------------------------------------------------------------------------------
 
-RECAP = re.compile(r"^\S+\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$")
+RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$")
 PROFILE_LINE = re.compile(r"^(?P<task>.+?) -{2,} (?P<seconds>\d+\.\d+)s$")
 
 
-def converge(label: str, *extra: str) -> dict:
-    """Run playbooks/site.yml against the container; its recap and its 10 slowest tasks."""
-    collections = TOP / "build" / "collections"
+def run_site(label: str, inventory: Path, *extra: str, top: Path = TOP) -> dict:
+    """Run playbooks/site.yml of the collection at top (the checkout, or an export of a commit);
+    its wall clock, each host's recap and its 10 slowest tasks."""
+    collections = top / "build" / "collections"
     (collections / "ansible_collections" / "pyops").mkdir(parents=True, exist_ok=True)
     link = collections / "ansible_collections" / "pyops" / "uwsgi"
     if not link.is_symlink():
-        link.symlink_to(TOP)
+        link.symlink_to(top)
     env = {
         **os.environ,
         "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
@@ -243,27 +245,39 @@ def converge(label: str, *extra: str) -> dict:
         "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "10",
         "ANSIBLE_FORCE_COLOR": "0",
     }
-    command = ["ansible-playbook", "-i", str(BENCH / "inventory"), *extra, "playbooks/site.yml"]
+    command = ["ansible-playbook", "-i", str(inventory), *extra, "playbooks/site.yml"]
     log(f"converge ({label}): {shlex.join(command)}")
     started = time.monotonic()
-    result = subprocess.run(command, cwd=TOP, env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, cwd=top, env=env, capture_output=True, text=True, check=False)
     seconds = time.monotonic() - started
     output = result.stdout + result.stderr
     (BUILD / f"converge-{label}.log").write_text(output)
-    if result.returncode != 0:
-        raise RuntimeError(f"converge ({label}) failed, see build/bench/converge-{label}.log")
     recap = {}
     slowest = []
     in_profile = False
     for line in output.splitlines():
         if match := RECAP.match(line):
-            recap = {k: int(v) for k, v in (item.split("=") for item in match["counts"].split())}
+            counts = (item.split("=") for item in match["counts"].split())
+            recap[match["host"]] = {k: int(v) for k, v in counts}
         elif line.startswith("TASKS RECAP"):
             in_profile = True
         elif in_profile and (match := PROFILE_LINE.match(line.strip())):
             slowest.append([match["task"], float(match["seconds"])])
-    log(f"converge ({label}): {seconds:.0f} s, {recap}")
+    if result.returncode != 0:
+        failed = [h for h, c in recap.items() if c.get("failed") or c.get("unreachable")]
+        raise RuntimeError(
+            f"converge ({label}) failed on {', '.join(failed) or 'no host'} "
+            f"(exit {result.returncode}), see build/bench/converge-{label}.log"
+        )
     return {"label": label, "seconds": round(seconds, 1), "recap": recap, "slowest": slowest}
+
+
+def converge(label: str, *extra: str) -> dict:
+    """Converge the bench container (benchmarks/inventory)."""
+    result = run_site(label, BENCH / "inventory", *extra)
+    recap = next(iter(result["recap"].values()))  # the inventory's one host
+    log(f"converge ({label}): {result['seconds']:.0f} s, {recap}")
+    return {**result, "recap": recap}
 
 
 # --- The comparison stacks ------------------------------------------------------------------------
@@ -552,6 +566,13 @@ def versions(record: dict) -> dict:
         "flask": inside(python, "-c", package, "flask").strip(),
         "gunicorn": inside(f"{REMOTE}/gunicorn-venv/bin/python", "-c", package, "gunicorn").strip(),
         "wrk": inside("sh", "-c", "wrk -v 2>&1 || true").split()[1],
+        **converged_by(),
+    }
+
+
+def converged_by() -> dict:
+    """ansible-core's version and the collection's commit."""
+    return {
         "ansible_core": run("ansible-playbook", "--version").split("[core ")[1].split("]")[0],
         "collection_commit": run("git", "-C", str(TOP), "rev-parse", "--short", "HEAD").strip(),
         # Whether what converged differs from that commit.
