@@ -154,6 +154,12 @@ def fingerprint(host):
     return host.run(_FINGERPRINT).stdout
 
 
+def scenario_apps():
+    """The scenario inventory's uwsgi_apps (group_vars of uwsgi_hosts), templates unrendered."""
+    inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
+    return yaml.safe_load((inventory / "group_vars" / "uwsgi_hosts").read_text())["uwsgi_apps"]
+
+
 def ansible_playbook(
     playbook, limit, extra_vars=None, *, timeout=600, json_output=False, tags=None
 ):

@@ -6,21 +6,19 @@ Runs after test_default.py (pytest takes files in order). The instance restart c
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 
 import pytest
-import yaml
 from pyops_verify import (
     ROOT,
     ansible_playbook,
     finish_load,
     http,
     master_pid,
+    scenario_apps,
     start_load,
     uwsgi_processes,
     wait_for_status,
@@ -150,8 +148,7 @@ def test_request_longer_than_harakiri_fails_alone(host):
 
 def test_redeploy_under_load_loses_no_request(host):
     only_on(host, REDEPLOY_PLATFORM)
-    inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
-    apps = yaml.safe_load((inventory / "group_vars" / "uwsgi_hosts").read_text())["uwsgi_apps"]
+    apps = scenario_apps()
     # A configuration change for both apps: a new generation of each is deployed and reloaded.
     changed = [
         {**app, "app_env": {**app.get("app_env", {}), "DEPLOY": "under-load"}} for app in apps

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import testinfra
-import yaml
 from pyops_verify import (
     ROOT,
     ansible_playbook,
     finish_load,
     http,
     http_json,
+    scenario_apps,
     start_load,
     tcp_connect,
     wait_until,
@@ -38,11 +36,6 @@ def app_host(name):
 def answering_hosts(host, requests=12):
     """The app hosts that answered REQUESTS requests through the front."""
     return {http_json(host, "/whoami", SERVER_NAME)["host"] for _request in range(requests)}
-
-
-def scenario_apps():
-    inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
-    return yaml.safe_load((inventory / "group_vars" / "uwsgi_hosts").read_text())["uwsgi_apps"]
 
 
 def rollout(changes):
