@@ -1,0 +1,140 @@
+# Copyright: pyops.uwsgi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action of pyops.uwsgi.app_plan: read the host, then plan the app (module_utils/app_plan.py)."""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan
+from ansible_collections.pyops.uwsgi.plugins.plugin_utils import app_source, role_settings
+
+# The uwsgi role's settings that stand in for its record before it ran (site.yml checks every app
+# before the first change, on a host that may have no uWSGI yet).
+_UWSGI_STAND_INS = {
+    "uwsgi_run_dir": "run_dir",
+    "uwsgi_python_versions": "python_versions",
+    "uwsgi_pip_python_versions": "pip_python_versions",
+}
+# What pyops.uwsgi.uwsgi_info reads and the plan uses.
+_READINGS = ("somaxconn", "group_members", "python3", "pythons", "uwsgi_options")
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        self._vars = task_vars or {}
+        self._readings = {}
+        args = self._task.args
+        if "apps" in args:
+            return self._check_all(result, args["apps"] or [])
+        planned = self._plan(args.get("app"), args.get("source"), args.get("readings"))
+        if planned["errors"]:
+            return self._refuse(result, planned["name"], planned["errors"])
+        result.update(changed=False, plan=planned["plan"], readings=planned["readings"])
+        # The plan holds app_env, often secrets: shown to nobody, registered for the role's tasks.
+        result["_ansible_no_log"] = True
+        return result
+
+    def _check_all(self, result, apps):
+        """Every app of a list, and that their names differ; nothing is returned but errors."""
+        errors = []
+        names = [item.get("app_name") for item in apps if isinstance(item, dict)]
+        doubles = sorted({name for name in names if names.count(name) > 1})
+        if doubles:
+            errors.append(
+                f"Each app needs a name of its own; more than one is named {', '.join(doubles)}."
+            )
+        for item in apps:
+            if not isinstance(item, dict):
+                errors.append(
+                    f"Each app must be a dict of pyops.uwsgi.app variables; got {item!r}."
+                )
+                continue
+            errors += [f"app {item.get('app_name', '?')}: {e}" for e in self._plan(item)["errors"]]
+        if errors:
+            return self._refuse(result, "", errors, what="The apps are")
+        result.update(changed=False, msg=f"{len(apps)} apps checked")
+        return result
+
+    def _plan(self, item=None, source=None, readings=None):
+        """{"name", "errors", "plan", "readings"} for one app."""
+        task_vars, args = self._vars, self._task.args
+        options = role_settings.spec_options("app")
+        raw = role_settings.gather(options, task_vars, self._templar, item)
+        name = raw.get("app_name", "")
+        context = (
+            f"uwsgi_apps item {name or '(no app_name)'}" if item and "apps" not in args else ""
+        )
+        settings, errors = role_settings.validate(options, raw, context, role="app")
+        found = {"name": name, "errors": errors, "plan": None, "readings": {}}
+        if errors:
+            return found
+        record = (
+            task_vars.get("ansible_facts", {}).get("ansible_local", {}).get("pyops_uwsgi") or {}
+        )
+        if args.get("require_uwsgi") and not record:
+            found["errors"] = [
+                "uWSGI is not set up on this host (no local fact pyops_uwsgi): apply the"
+                " pyops.uwsgi.uwsgi role before pyops.uwsgi.app."
+            ]
+            return found
+        readings = readings or self._read_host(settings, record)
+        if "error" in readings:
+            found["errors"] = [readings["error"]]
+            return found
+        controller, digest = app_source.controller_readings(
+            settings, task_vars.get("playbook_dir", "")
+        )
+        stand_ins = {
+            key: self._templar.template(task_vars[var])
+            for var, key in _UWSGI_STAND_INS.items()
+            if var in task_vars
+        }
+        planned = app_plan.make_plan(
+            settings,
+            record=record,
+            uwsgi_settings=stand_ins,
+            host=readings,
+            controller=controller,
+            platform={
+                "web_user": args.get("web_user", "www-data"),
+                "web_group": args.get("web_group", "www-data"),
+            },
+            # The code on the controller names its release: known before anything changes.
+            source=source or digest,
+        )
+        found.update(errors=planned["errors"], plan=planned.get("plan"), readings=readings)
+        return found
+
+    def _read_host(self, settings, record):
+        """What pyops.uwsgi.uwsgi_info reads, once per uWSGI binary and plugin set."""
+        request = app_plan.help_request(settings, record)
+        key = (request[0], request[1], tuple(request[2])) if request else None
+        if key in self._readings:
+            return self._readings[key]
+        module_args = {"group": self._task.args.get("web_group", "www-data")}
+        if request:
+            binary, plugins_dir, plugins = request
+            module_args.update(uwsgi=binary, plugins_dir=plugins_dir or None, plugins=plugins)
+        answer = self._execute_module(
+            module_name="pyops.uwsgi.uwsgi_info", module_args=module_args, task_vars=self._vars
+        )
+        if answer.get("failed"):
+            readings = {"error": answer.get("msg", "reading the host failed")}
+        else:
+            readings = {key: answer[key] for key in _READINGS if key in answer}
+        self._readings[key] = readings
+        return readings
+
+    @staticmethod
+    def _refuse(result, name, errors, what=""):
+        what = what or (f"App {name} is" if name else "The app is")
+        result.update(
+            failed=True,
+            errors=errors,
+            msg=f"{what} refused before any change:\n- " + "\n- ".join(errors),
+        )
+        return result

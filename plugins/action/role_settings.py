@@ -1,0 +1,40 @@
+# Copyright: pyops.uwsgi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action of pyops.uwsgi.role_settings: a role entry point's settings, checked (see its docs)."""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+from ansible_collections.pyops.uwsgi.plugins.module_utils import role_rules
+from ansible_collections.pyops.uwsgi.plugins.plugin_utils import role_settings
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        args = self._task.args
+        role = args["role"]
+        entry_point = args.get("entry_point", "main")
+        item = args.get("item") or {}
+        options = role_settings.spec_options(role, entry_point)
+        raw = role_settings.gather(options, task_vars or {}, self._templar, item)
+        context = args.get("context", "")
+        settings, errors = role_settings.validate(options, raw, context, role=role)
+        if not errors:
+            errors = role_rules.errors(role, entry_point, settings, args.get("readings"))
+        if errors:
+            what = f"pyops.uwsgi.{role}" + (f" ({context})" if context else "")
+            result.update(
+                failed=True,
+                errors=errors,
+                msg=f"{what} is refused before any change:\n- " + "\n- ".join(errors),
+            )
+            return result
+        result.update(changed=False, settings=settings)
+        if (role, entry_point) == ("nginx", "site"):
+            result["site"] = role_rules.nginx_site(settings)
+        return result

@@ -1,0 +1,991 @@
+# Copyright: pyops.uwsgi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The plan of one app: every value the pyops.uwsgi.app role writes or checks, decided in one place.
+
+``make_plan(settings, ...)`` takes the app's settings (the role's ``app_*`` variables, already
+checked against its argument spec), the uwsgi role's record of the host, the few readings of the
+host and the controller, and the digest of the release's source. It returns ``{"errors": [...]}``
+with one message per broken rule (each naming the variable and the fix), or ``{"errors": [],
+"plan": {...}}`` with the user and group, every path, the vassal's options and ini text, the canary,
+the unit files, the tmpfiles entry, the nginx site, the health check and the diagnosis context.
+
+Pure: no I/O. The action plugin pyops.uwsgi.app_plan gathers the readings and calls this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+
+from ansible_collections.pyops.uwsgi.plugins.module_utils import pip_settings, values
+from ansible_collections.pyops.uwsgi.plugins.module_utils.render import (
+    RenderError,
+    systemd_unit,
+    uwsgi_ini,
+)
+
+# Options of app_uwsgi_options the role sets itself: the socket boundary, identity, the release.
+RESERVED_OPTIONS = (
+    "socket",
+    "uwsgi-socket",
+    "chmod-socket",
+    "chown-socket",
+    "uid",
+    "gid",
+    "chdir",
+    "plugins-dir",
+    "procname-prefix-spaced",
+    "master-fifo",
+)
+# Options that would point uWSGI at another Python environment than the release's virtualenv.
+VIRTUALENV_OPTIONS = ("virtualenv", "venv", "home", "pyhome")
+# Settings of the app's own unit the role owns: who it runs as, how it starts and stops.
+RESERVED_UNIT_SETTINGS = (
+    "Type",
+    "User",
+    "Group",
+    "DynamicUser",
+    "ExecStart",
+    "ExecReload",
+    "ExecStop",
+    "NotifyAccess",
+    "RuntimeDirectory",
+)
+# Directories an app_root or app_state_dir must not be: they are shared with everything else.
+SHARED_ROOTS = ("/", "/srv", "/var", "/usr", "/etc", "/opt", "/home")
+SHARED_STATE_DIRS = ("/", "/var", "/var/lib", "/srv")
+# Where the apps' own uWSGI configurations live (app_supervisor systemd) and their units.
+SERVICE_INI_DIR = "/etc/uwsgi/services"
+UNIT_DIR = "/etc/systemd/system"
+DEFAULT_RUN_DIR = "/run/uwsgi"
+_UNIT_SETTING = re.compile(r"^[A-Z][A-Za-z0-9]+$")
+_GIT_VERSION = re.compile(r"^[^ ;]+$")
+_GROUP_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+_URL_PREFIX = re.compile(r"^/[^ ;{}]*/$")
+_RELATIVE_DIR = re.compile(r"^[^/ ;{}][^ ;{}]*$")
+HEADER = "{what} of {name}: written by pyops.uwsgi.app, edits are overwritten."
+
+
+def _digest(data, length):
+    return hashlib.sha256(json.dumps(data).encode("utf-8")).hexdigest()[:length]
+
+
+def src_dir(settings, playbook_dir):
+    """app_src_dir as an absolute path on the controller ("" when the code comes from git)."""
+    path = settings["app_src_dir"]
+    if path == "" or path.startswith("/"):
+        return path
+    return posixpath.join(playbook_dir or ".", path)
+
+
+def entry_module_paths(settings, playbook_dir):
+    """Files on the controller, one of which must exist for app_wsgi_module to name a module."""
+    base = posixpath.join(src_dir(settings, playbook_dir), *settings["app_wsgi_module"].split("."))
+    return [base + ".py", base + "/__init__.py"]
+
+
+def release_id(settings, source, python):
+    """The release's name: the same code, Python and packages make the same release."""
+    return _digest(
+        [
+            source,
+            python,
+            settings["app_uwsgi_method"],
+            settings["app_requirements_file"],
+            settings["app_pip_packages"],
+            settings["app_src_exclude"],
+        ],
+        12,
+    )
+
+
+def python_version(settings, record, host):
+    """The app's Python (X.Y): app_python_version, else the uwsgi role's default, else python3's."""
+    return (
+        settings["app_python_version"]
+        or (record or {}).get("default_python")
+        or (host or {}).get("python3", "")
+    )
+
+
+def served_by(method, version, record, uwsgi_settings, host):
+    """The plugin-or-pip choice: which uWSGI runs the app, and which Pythons it serves that way.
+
+    METHOD "plugin": the distribution's uWSGI and its Emperor, with the plugin built for exactly
+    VERSION; "pip": the uWSGI built from PyPI for VERSION, with Python built in, and its own
+    Emperor. Before the uwsgi role ran (no RECORD), its settings and the host's python3 stand in.
+    """
+    uwsgi_settings = uwsgi_settings or {}
+    if method == "plugin":
+        if record.get("plugins") is not None:
+            served = list(record["plugins"])
+        else:
+            python3 = [host["python3"]] if host.get("python3") else []
+            served = list(uwsgi_settings.get("python_versions") or python3)
+        plugin = record.get("plugins", {}).get(version) or "python" + version.replace(".", "")
+        return {
+            "method": "plugin",
+            "label": "plugin",
+            "versions_var": "uwsgi_python_versions",
+            "served": served,
+            "binary": record.get("binary", ""),
+            "vassals_dir": record.get("vassals_dir", ""),
+            "plugins_dir": record.get("plugin_dir"),
+            "plugin": plugin,
+            # The plugin built for exactly the virtualenv's Python, and the syslog logger.
+            "plugins": [plugin, "syslog"],
+        }
+    if record.get("pip_vassals_dirs") is not None:
+        served = list(record["pip_vassals_dirs"])
+    else:
+        served = list(uwsgi_settings.get("pip_python_versions") or [])
+    return {
+        "method": "pip",
+        "label": "pip-built",
+        "versions_var": "uwsgi_pip_python_versions",
+        "served": served,
+        "binary": record.get("pip_binaries", {}).get(version, ""),
+        "vassals_dir": record.get("pip_vassals_dirs", {}).get(version, ""),
+        # Python and the syslog logger are built in.
+        "plugins_dir": None,
+        "plugin": "",
+        "plugins": None,
+    }
+
+
+def supervised_by(supervisor, *, name, user, group, web_group, uwsgi):
+    """The Emperor-or-systemd choice: where the app's configuration lives and who starts it.
+
+    SUPERVISOR "emperor": a vassal in the Emperor's directory (UWSGI, from served_by); the Emperor
+    starts it as root, and it drops to the app's user and hands the socket to nginx's group.
+    "systemd": a unit of its own, uwsgi-app-NAME, which starts as the app's user already, in the
+    set-group-ID runtime directory, and stops gracefully through the master FIFO.
+    """
+    unit = f"uwsgi-app-{name}"
+    if supervisor == "emperor":
+        return {
+            "emperor": True,
+            "config": f"{uwsgi['vassals_dir']}/{name}.ini",
+            "journal": f"--identifier=uwsgi-{name}",
+            "options": {"uid": user, "gid": group, "chown-socket": f"{user}:{web_group}"},
+        }
+    return {
+        "emperor": False,
+        "config": f"{SERVICE_INI_DIR}/{name}.ini",
+        "journal": f"--unit={unit}.service",
+        "options": {"master-fifo": f"/run/{unit}/master.fifo"},
+    }
+
+
+def help_request(settings, record):
+    """What to ask the installed uWSGI for its options: (binary, plugins_dir, plugins), or None.
+
+    None before the uwsgi role ran (no record) or when no uWSGI serves the app's Python that way.
+    """
+    version = python_version(settings, record, {})
+    uwsgi = served_by(settings["app_uwsgi_method"], version, record or {}, {}, {})
+    if not record or not uwsgi["binary"] or not version:
+        return None
+    plugins = list(uwsgi["plugins"] or [])
+    extra = settings["app_uwsgi_options"].get("plugin") or []
+    for plugin in extra if isinstance(extra, list) else [extra]:
+        if str(plugin) not in plugins:
+            plugins.append(str(plugin))
+    return uwsgi["binary"], uwsgi["plugins_dir"] or "", plugins
+
+
+class _App:
+    """The derived values of one app, named once; make_plan assembles them into the plan."""
+
+    def __init__(self, settings, *, record, uwsgi_settings, host, platform, source, playbook_dir):
+        s = self.s = settings
+        self.record = record or {}
+        self.host = host or {}
+        self.name = s["app_name"]
+        self.user = s["app_user"] or self.name
+        self.group = s["app_group"] or self.user
+        self.web_user = platform["web_user"]
+        self.web_group = platform["web_group"]
+        self.src_dir = src_dir(s, playbook_dir)
+        self.run_dir = (
+            self.record.get("run_dir") or (uwsgi_settings or {}).get("run_dir") or DEFAULT_RUN_DIR
+        )
+        self.python = python_version(s, self.record, self.host)
+        self.interpreter = self.record.get("interpreters", {}).get(
+            self.python, "/usr/bin/python" + self.python
+        )
+        self.uwsgi = served_by(
+            s["app_uwsgi_method"], self.python, self.record, uwsgi_settings, self.host
+        )
+        self.by_plugin = self.uwsgi["method"] == "plugin"
+        self.supervisor = supervised_by(
+            s["app_supervisor"],
+            name=self.name,
+            user=self.user,
+            group=self.group,
+            web_group=self.web_group,
+            uwsgi=self.uwsgi,
+        )
+        self.emperor = self.supervisor["emperor"]
+        self.source = source
+        self.release = release_id(s, source, self.python) if source else ""
+        self.socket = s["app_socket"] or f"{self.run_dir}/{self.name}/{self.name}.sock"
+        self.runtime_dir = posixpath.dirname(self.socket)
+        self.stats_dir = f"{self.run_dir}/stats/{self.name}"
+        self.read_timeout = s["app_nginx_read_timeout"] or s["app_harakiri"] + 5
+        self.unit = f"uwsgi-app-{self.name}"
+
+    @property
+    def release_dir(self):
+        return f"{self.s['app_root']}/releases/{self.release or 'new'}"
+
+    @property
+    def code(self):
+        return f"{self.release_dir}/code"
+
+    # --- The vassal ---------------------------------------------------------------------------
+
+    def role_options(self):
+        """The role's uWSGI options, before app_uwsgi_options is merged over them."""
+        s, known = self.s, self.host.get("uwsgi_options") or []
+        py_call_osafterfork = None
+        if values.PYTHON_VERSION.fullmatch(self.python) and _version(self.python) < (3, 13):
+            # Lets workers handle signals from the app's own code. Fatal on Python 3.13+ with
+            # uWSGI <= 2.0.31 (workers abort: "PyMutex_Unlock: unlocking mutex that is not locked").
+            py_call_osafterfork = True
+        max_requests = s["app_max_requests"]
+        lifetime = s["app_max_worker_lifetime"]
+        identity = self.supervisor["options"]
+        return {
+            "strict": True,
+            "plugins-dir": self.uwsgi["plugins_dir"],
+            "plugin": self.uwsgi["plugins"],
+            "master": True,
+            # No app (import error, wrong callable) means exit, not "full dynamic mode".
+            "need-app": True,
+            "uid": identity.get("uid"),
+            "gid": identity.get("gid"),
+            # The unix socket for nginx; with app_tcp_socket also the TCP one for front hosts (both
+            # held by the socket unit; uWSGI matches the descriptors it inherits by address).
+            "socket": [self.socket, s["app_tcp_socket"]] if s["app_tcp_socket"] else self.socket,
+            "chown-socket": identity.get("chown-socket"),
+            "chmod-socket": 660,
+            "listen": s["app_listen"],
+            # A socket of systemd's stays when uWSGI exits.
+            "vacuum": not s["app_socket_activation"],
+            "master-fifo": identity.get("master-fifo"),
+            "die-on-term": True,
+            "virtualenv": f"{self.release_dir}/venv",
+            "chdir": self.code,
+            "pythonpath": self.code,
+            "module": f"{s['app_wsgi_module']}:{s['app_wsgi_callable']}",
+            "processes": s["app_processes"] if s["app_processes"] > 0 else "%k",
+            "threads": s["app_threads"],
+            "enable-threads": True,
+            "single-interpreter": True,
+            "py-call-osafterfork": py_call_osafterfork,
+            "harakiri": s["app_harakiri"],
+            # Recycling; the -delta variants stagger workers; only newer 2.0.x releases know them.
+            "max-requests": max_requests or None,
+            "max-requests-delta": (max_requests // 10 or None)
+            if "max-requests-delta" in known
+            else None,
+            "max-worker-lifetime": lifetime or None,
+            "max-worker-lifetime-delta": (lifetime // 60 or None)
+            if "max-worker-lifetime-delta" in known
+            else None,
+            "reload-on-rss": s["app_reload_on_rss"] or None,
+            "worker-reload-mercy": s["app_worker_reload_mercy"],
+            # Stats for ops (uwsgitop), on a socket only app_stats_group can open.
+            "stats": f"{self.stats_dir}/stats.sock" if s["app_stats"] else None,
+            "buffer-size": 32768,
+            "auto-procname": True,
+            # Per-request logging costs CPU; keep errors only. The master collects the workers'
+            # output too and hands everything to journald under the app's own name.
+            "disable-logging": True,
+            "log-4xx": True,
+            "log-5xx": True,
+            "log-master": True,
+            "logger": f"syslog:uwsgi-{self.name}",
+            "env": [f"{key}={value}" for key, value in s["app_env"].items()],
+        }
+
+    def options(self):
+        """The vassal's options: the role's, with app_uwsgi_options merged over them."""
+        return {**self.role_options(), **self.s["app_uwsgi_options"]}
+
+    def merged_plugins(self):
+        """Every plugin the merged options load (plugin and plugins are one option, comma lists)."""
+        merged = self.options()
+        found = []
+        for key in ("plugin", "plugins"):
+            value = merged.get(key)
+            for item in value if isinstance(value, list) else [value]:
+                if item:
+                    found.extend(part.strip() for part in str(item).split(","))
+        return found
+
+    # --- The unit ---------------------------------------------------------------------------
+
+    def service_settings(self):
+        """[Service] of the app's own unit: identity, lifecycle, then the sandbox."""
+        s = self.s
+        paths = [self.runtime_dir]
+        paths += [self.stats_dir] if s["app_stats"] else []
+        paths += [s["app_state_dir"]] if s["app_state_dir"] else []
+        outbound = s["app_systemd_outbound_network"]
+        settings = {
+            "Type": "notify",
+            "User": self.user,
+            "Group": self.group,
+            "ExecStart": f"{self.uwsgi['binary']} --ini {self.supervisor['config']}",
+            # SIGHUP: graceful reload of every worker, reading the configuration again.
+            "ExecReload": "/bin/kill -HUP $MAINPID",
+            # uWSGI 2.0 takes SIGTERM and SIGQUIT as reload or brutal kill; "q" on its FIFO lets
+            # workers finish. systemd expands $1, hence $$1.
+            "ExecStop": (
+                '/bin/sh -c \'kill -0 "$$1" 2>/dev/null || exit 0;'
+                f" echo q > /run/{self.unit}/master.fifo;"
+                ' while kill -0 "$$1" 2>/dev/null; do sleep 0.2; done\' stop $MAINPID'
+            ),
+            "KillSignal": "SIGINT",
+            "TimeoutStopSec": s["app_worker_reload_mercy"] + 15,
+            "Restart": "on-failure",
+            "RestartSec": 1,
+            "SyslogIdentifier": f"uwsgi-{self.name}",
+            "RuntimeDirectory": self.unit,
+            "RuntimeDirectoryMode": "0700",
+            "UMask": "0027",
+            "ReadWritePaths": paths,
+            "NoNewPrivileges": True,
+            "CapabilityBoundingSet": "",
+            "AmbientCapabilities": "",
+            "ProtectSystem": "strict",
+            "ProtectHome": True,
+            "PrivateTmp": True,
+            "PrivateDevices": True,
+            # PrivateUsers is left out: hosts that are containers often cannot create user
+            # namespaces (the unit then fails at step USER). Where they can,
+            # app_systemd_options {PrivateUsers: true} adds it.
+            "ProtectHostname": True,
+            "ProtectClock": True,
+            "ProtectKernelTunables": True,
+            "ProtectKernelModules": True,
+            "ProtectKernelLogs": True,
+            "ProtectControlGroups": True,
+            "ProtectProc": "invisible",
+            "ProcSubset": "pid",
+            "RestrictNamespaces": True,
+            "RestrictRealtime": True,
+            "RestrictSUIDSGID": True,
+            "LockPersonality": True,
+            "RemoveIPC": True,
+            "DevicePolicy": "closed",
+            "KeyringMode": "private",
+            "MemoryDenyWriteExecute": s["app_systemd_memory_deny_write_execute"],
+            "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6" if outbound else "AF_UNIX",
+            "PrivateNetwork": not outbound,
+            "IPAddressDeny": None if outbound else "any",
+            "SystemCallArchitectures": "native",
+            "SystemCallFilter": ["@system-service", "~@privileged @resources"],
+            "SystemCallErrorNumber": "EPERM",
+        }
+        return {**settings, **s["app_systemd_options"]}
+
+    def service_unit(self):
+        unit = {
+            "Description": f"uWSGI app {self.name}",
+            "Documentation": "man:uwsgi(1)",
+            "After": "network.target",
+        }
+        if self.s["app_socket_activation"]:
+            unit["Requires"] = f"{self.unit}.socket"
+            unit["After"] = ["network.target", f"{self.unit}.socket"]
+        header = (
+            HEADER.format(what="Unit", name=self.name) + "\n"
+            f"`systemctl reload {self.unit}` reloads its workers gracefully; "
+            f"`systemd-analyze security {self.unit}` shows what the sandbox allows."
+        )
+        sections = {
+            "Unit": unit,
+            "Service": self.service_settings(),
+            "Install": {"WantedBy": "multi-user.target"},
+        }
+        return systemd_unit(sections, header)
+
+    def socket_unit(self):
+        s = self.s
+        listen = {
+            "ListenStream": self.socket,
+            "SocketUser": self.user,
+            "SocketGroup": self.web_group,
+            "SocketMode": "0660",
+            "DirectoryMode": "2750",
+            "Backlog": s["app_listen"],
+        }
+        if s["app_tcp_socket"]:
+            # The uwsgi protocol has no authentication: of the hosts that reach this port, only the
+            # front hosts may connect; everyone else's packets are dropped (eBPF on this unit's
+            # sockets, not on the app's own outbound connections). FreeBind lets the socket come
+            # up before the address does.
+            listen.update(
+                {
+                    "ListenStream": [self.socket, s["app_tcp_socket"]],
+                    "FreeBind": True,
+                    "NoDelay": True,
+                    "IPAddressDeny": "any",
+                    "IPAddressAllow": list(s["app_tcp_allowed_peers"]),
+                }
+            )
+        header = (
+            HEADER.format(what="Socket unit", name=self.name) + "\n"
+            "systemd holds the socket: it exists before uWSGI starts and stays while uWSGI\n"
+            "restarts (requests wait in its backlog).\n"
+            "nginx's group may connect, nobody else."
+        )
+        sections = {
+            "Unit": {"Description": f"Socket of uWSGI app {self.name}"},
+            "Socket": listen,
+            "Install": {"WantedBy": "sockets.target"},
+        }
+        return systemd_unit(sections, header)
+
+    def tmpfiles(self):
+        lines = [
+            "# " + HEADER.format(what="Runtime directories", name=self.name),
+            "# The app may create its socket here, nginx's group may reach it, nobody else may",
+            "# look inside. Set-group-ID: what the app creates here belongs to nginx's group.",
+            f"d {self.runtime_dir} 2750 {self.user} {self.web_group} -",
+        ]
+        if self.s["app_stats"]:
+            lines += [
+                f"# Its stats socket: for app_stats_group ({self.s['app_stats_group']}) alone.",
+                f"d {posixpath.dirname(self.stats_dir)} 0755 root root -",
+                f"d {self.stats_dir} 2750 {self.user} {self.s['app_stats_group']} -",
+            ]
+        return "\n".join(lines) + "\n"
+
+    def directories(self):
+        """Directories the role creates, in order, with owner, group and mode."""
+        s = self.s
+        found = [
+            {"path": s["app_root"], "owner": "root", "group": "root", "mode": "0755"},
+            {"path": f"{s['app_root']}/releases", "owner": "root", "group": "root", "mode": "0755"},
+        ]
+        if s["app_state_dir"]:
+            found.append(
+                {
+                    "path": s["app_state_dir"],
+                    "owner": self.user,
+                    "group": self.group,
+                    "mode": "0750",
+                }
+            )
+        found.append(
+            {"path": self.runtime_dir, "owner": self.user, "group": self.web_group, "mode": "2750"}
+        )
+        if s["app_stats"]:
+            stats_parent = posixpath.dirname(self.stats_dir)
+            found += [
+                {"path": stats_parent, "owner": "root", "group": "root", "mode": "0755"},
+                {
+                    "path": self.stats_dir,
+                    "owner": self.user,
+                    "group": s["app_stats_group"],
+                    "mode": "2750",
+                },
+            ]
+        return found
+
+
+def _version(text):
+    return tuple(int(part) for part in text.split("."))
+
+
+def _identity_rules(app):
+    s, user, group, web_group = app.s, app.user, app.group, app.web_group
+    yield (
+        bool(values.SYSTEM_NAME.fullmatch(s["app_name"])),
+        "app_name must be 1-32 characters of a-z, 0-9, '_' and '-' starting with a letter (it names"
+        f" a system user, a socket and files); got '{s['app_name']}'.",
+    )
+    yield (
+        bool(values.SYSTEM_NAME.fullmatch(user) and values.SYSTEM_NAME.fullmatch(group)),
+        "app_user and app_group must be system names of 1-32 characters of a-z, 0-9, '_' and '-'"
+        f" starting with a letter; got user '{user}' and group '{group}'.",
+    )
+    yield (
+        user not in ("root", "nobody", web_group) and group not in ("root", "nogroup", web_group),
+        "The app must run as a user and group of its own, never root, nobody or nginx's"
+        f" {web_group}: set app_user / app_group to a dedicated name (default: app_name).",
+    )
+    yield (
+        user not in (app.host.get("group_members") or []),
+        f"User {user} is a member of {web_group}, so it could open every app's socket. Remove it"
+        f" (gpasswd -d {user} {web_group}) or set app_user to a dedicated user.",
+    )
+
+
+def _code_rules(app, controller):
+    s = app.s
+    src_is_dir = controller.get("src_dir_is_dir")
+    module = s["app_wsgi_module"]
+    module_file = posixpath.join(app.src_dir, *module.split("."))
+    yield (
+        (s["app_src_dir"] != "") != (s["app_git_repo"] != ""),
+        "Set exactly one source of code: app_src_dir (a directory on the controller) or"
+        f" app_git_repo (a git URL); got app_src_dir='{s['app_src_dir']}' and"
+        f" app_git_repo='{s['app_git_repo']}'.",
+    )
+    yield (
+        s["app_src_dir"] == "" or src_is_dir is not False,
+        f"app_src_dir '{s['app_src_dir']}' is not a directory on the controller (a relative path"
+        f" is taken from the playbook's directory, {controller.get('playbook_dir', '')}).",
+    )
+    yield (
+        all(values.IDENTIFIER.fullmatch(part) for part in module.split(".")),
+        "app_wsgi_module must be a Python module name such as wsgi or mysite.wsgi (no .py, no"
+        f" slashes); got '{module}'.",
+    )
+    yield (
+        bool(values.IDENTIFIER.fullmatch(s["app_wsgi_callable"])),
+        "app_wsgi_callable must be a Python name such as application or app; got"
+        f" '{s['app_wsgi_callable']}'.",
+    )
+    yield (
+        s["app_src_dir"] == "" or not src_is_dir or controller.get("module_found") is not False,
+        f"Pitfall 1a (Wrong entry point): app_wsgi_module '{module}' names no module in"
+        f" app_src_dir: neither {module_file}.py nor {module_file}/__init__.py exists. Set"
+        " app_wsgi_module to the module that holds the WSGI callable.",
+    )
+    yield (
+        s["app_git_repo"] == "" or bool(_GIT_VERSION.fullmatch(s["app_git_version"])),
+        "app_git_version must name a branch, tag or commit (no spaces); got"
+        f" '{s['app_git_version']}'.",
+    )
+    yield (
+        not any("/" in item for item in s["app_src_exclude"]),
+        "app_src_exclude takes file and directory names or patterns (such as .git or *.pyc), not"
+        f" paths; got {s['app_src_exclude']}.",
+    )
+    yield (
+        s["app_keep_releases"] >= 1,
+        "app_keep_releases must be 1 or more (the release serving counts as one); got"
+        f" {s['app_keep_releases']}.",
+    )
+    yield (
+        bool(values.ABSOLUTE_PATH.fullmatch(s["app_root"])) and s["app_root"] not in SHARED_ROOTS,
+        "app_root must be an absolute directory of the app's own, such as"
+        f" /srv/{s['app_name']}; got '{s['app_root']}'.",
+    )
+    state = s["app_state_dir"]
+    yield (
+        state == ""
+        or (bool(values.ABSOLUTE_PATH.fullmatch(state)) and state not in SHARED_STATE_DIRS),
+        "app_state_dir must be empty or an absolute directory of the app's own, such as"
+        f" /var/lib/{s['app_name']}; got '{state}'.",
+    )
+
+
+def _python_rules(app):
+    s, host = app.s, app.host
+    method, versions_var = app.uwsgi["label"], app.uwsgi["versions_var"]
+    python_plugins = [plugin for plugin in app.merged_plugins() if plugin.startswith("python")]
+    requirements = s["app_requirements_file"]
+    yield (
+        s["app_python_version"] == ""
+        or bool(values.PYTHON_VERSION.fullmatch(s["app_python_version"])),
+        'app_python_version must be a Python version as "X.Y", such as "3.13" (not "3",'
+        f' "python3.13" or "3.13.1"); got \'{s["app_python_version"]}\'.',
+    )
+    yield (
+        app.python in app.uwsgi["served"],
+        f"app_python_version {app.python} is not served by {method} uWSGI on this host, which"
+        f" serves Python {', '.join(app.uwsgi['served']) or 'none'} that way: add {app.python} to"
+        f" {versions_var} of the pyops.uwsgi.uwsgi role, or set app_python_version to a version"
+        " it serves.",
+    )
+    yield (
+        not app.record or app.python in (host.get("pythons") or []),
+        f"The interpreter for Python {app.python} ({app.interpreter}) is not installed; apply the"
+        f" pyops.uwsgi.uwsgi role with {app.python} in its versions.",
+    )
+    yield (
+        python_plugins == ([app.uwsgi["plugin"]] if app.by_plugin else []),
+        "Pitfall 003 (Plugin embeds another Python): app_uwsgi_options loads"
+        f" {', '.join(app.merged_plugins())}, but the app's virtualenv runs Python {app.python},"
+        f" which only plugin {app.uwsgi['plugin']} embeds (pip-built uWSGI needs none); another"
+        " plugin would run another Python and the virtualenv's packages would not import. Remove"
+        " 'plugin' from app_uwsgi_options: app_python_version chooses both.",
+    )
+    yield (
+        not any(option in s["app_uwsgi_options"] for option in VIRTUALENV_OPTIONS),
+        "app_uwsgi_options must not set virtualenv/venv/home/pyhome: the role builds each"
+        f" release's virtualenv with Python {app.python} and points uWSGI at it (pitfall 003"
+        " otherwise). Install packages with app_requirements_file or app_pip_packages.",
+    )
+    yield (
+        requirements == ""
+        or (not requirements.startswith(("/", " ")) and ".." not in requirements),
+        "app_requirements_file must be a path inside the code, such as requirements.txt (not"
+        f" absolute, no '..'), or empty; got '{requirements}'.",
+    )
+    yield (
+        all(_pip_requirement(item) for item in s["app_pip_packages"]),
+        "app_pip_packages takes pip requirement strings such as flask==3.1.3, one per item, no"
+        f" spaces; got {s['app_pip_packages']}.",
+    )
+    yield from pip_settings.rules("app", s)
+
+
+def _uwsgi_rules(app):
+    s = app.s
+    reserved = [option for option in RESERVED_OPTIONS if option in s["app_uwsgi_options"]]
+    limits = (s["app_max_requests"], s["app_max_worker_lifetime"], s["app_reload_on_rss"])
+    stats_group = s["app_stats_group"]
+    somaxconn = app.host.get("somaxconn")
+    yield (
+        not reserved,
+        f"app_uwsgi_options must not set {', '.join(reserved)}: the role sets them. The socket, its"
+        " owner and its mode are the boundary that lets nginx in and keeps everyone else out (use"
+        " app_socket), uid/gid come from app_user/app_group, chdir and plugins-dir from the"
+        " release, the process names from the deploy.",
+    )
+    yield (
+        s["app_processes"] >= 0 and s["app_threads"] >= 1,
+        "app_processes must be 0 (one per CPU core) or more, and app_threads 1 or more; got"
+        f" {s['app_processes']} and {s['app_threads']}.",
+    )
+    yield (
+        s["app_harakiri"] >= 1
+        and s["app_nginx_read_timeout"] >= 0
+        and s["app_harakiri"] < app.read_timeout,
+        f"app_harakiri ({s['app_harakiri']}) must be at least 1 and below app_nginx_read_timeout"
+        f" ({s['app_nginx_read_timeout']}; 0 means harakiri + 5): otherwise nginx gives up on a"
+        " slow request before uWSGI recycles its worker.",
+    )
+    yield (
+        1 <= s["app_listen"] <= (s["app_listen"] if somaxconn is None else somaxconn),
+        f"app_listen ({s['app_listen']}) must be between 1 and the host's net.core.somaxconn"
+        f" ({somaxconn}), or uWSGI refuses to start. Lower app_listen or raise the sysctl.",
+    )
+    yield (
+        min(limits) >= 0 and s["app_worker_reload_mercy"] >= 1,
+        "app_max_requests, app_max_worker_lifetime and app_reload_on_rss must be 0 (no limit) or"
+        " more, and app_worker_reload_mercy 1 second or more; got"
+        f" {s['app_max_requests']}, {s['app_max_worker_lifetime']}, {s['app_reload_on_rss']} and"
+        f" {s['app_worker_reload_mercy']}.",
+    )
+    yield (
+        bool(_GROUP_NAME.fullmatch(stats_group)) and stats_group not in (app.web_group, app.group),
+        f"app_stats_group must be a group name other than nginx's {app.web_group} and the app's"
+        f" own ({app.group}): whoever reads the stats socket sees every request being served;"
+        f" got '{stats_group}'.",
+    )
+    yield (
+        all(values.IDENTIFIER.fullmatch(key) for key in s["app_env"]),
+        "app_env names must be environment variable names (letters, digits, '_'); got"
+        f" {list(s['app_env'])}.",
+    )
+
+
+def _socket_rules(app):
+    s = app.s
+    tcp, peers = s["app_tcp_socket"], s["app_tcp_allowed_peers"]
+    socket_bytes = len(app.socket.encode("utf-8"))
+    yield (
+        app.socket.startswith("/run/")
+        and app.socket.endswith(".sock")
+        and not any(char in app.socket for char in " ;{}")
+        and socket_bytes <= 107,
+        "app_socket must be an absolute path under /run ending in .sock and at most 107 bytes long"
+        f" (the unix socket limit); got '{app.socket}' ({socket_bytes} bytes).",
+    )
+    yield (
+        app.runtime_dir not in ("/run", app.run_dir),
+        "app_socket must sit in a directory of the app's own (such as"
+        f" {app.run_dir}/{s['app_name']}/), whose permissions keep other users out; got"
+        f" '{app.socket}'.",
+    )
+    yield (
+        not s["app_socket_activation"] or not app.emperor,
+        "app_socket_activation needs app_supervisor systemd: the Emperor's vassals bind their"
+        " sockets themselves. Set app_supervisor to systemd, or app_socket_activation to false.",
+    )
+    yield (
+        tcp == "" or values.private_endpoint(tcp),
+        "app_tcp_socket must be ADDRESS:PORT on one private address of the host, such as"
+        " 10.0.1.21:3031 or [fd00::21]:3031 (not 0.0.0.0, :: or a public address: the uwsgi"
+        f" protocol has no authentication); got '{tcp}'.",
+    )
+    yield (
+        tcp == "" or (not app.emperor and s["app_socket_activation"]),
+        "app_tcp_socket needs app_supervisor systemd and app_socket_activation true: only the"
+        " socket unit limits who may connect (the uwsgi protocol has no authentication, and a"
+        " vassal's socket admits anyone who reaches it). Set both, or leave app_tcp_socket empty.",
+    )
+    yield (
+        (tcp == "") == (len(peers) == 0) and all(values.peer_network(peer) for peer in peers),
+        "app_tcp_allowed_peers must list the addresses or networks (CIDR, not 0.0.0.0/0) of the"
+        f" front hosts allowed to reach app_tcp_socket, and be empty without it; got {peers} for"
+        f" app_tcp_socket '{tcp}'.",
+    )
+    unit_keys = list(s["app_systemd_options"])
+    yield (
+        all(_UNIT_SETTING.fullmatch(key) for key in unit_keys)
+        and not any(key in RESERVED_UNIT_SETTINGS for key in unit_keys),
+        "app_systemd_options takes [Service] settings of systemd such as MemoryDenyWriteExecute or"
+        f" ReadWritePaths, other than {', '.join(RESERVED_UNIT_SETTINGS)}, which the role sets"
+        f" (the user from app_user, the start from the release); got {unit_keys}.",
+    )
+
+
+def _site_rules(app):
+    s = app.s
+    names, listen = s["app_server_names"], s["app_http_listen"]
+    static_url, static_dir = s["app_static_url"], s["app_static_dir"]
+    yield (
+        5 <= s["app_health_timeout"] <= 3600,
+        f"app_health_timeout must be 5 to 3600 seconds; got {s['app_health_timeout']}.",
+    )
+    yield (
+        s["app_health_path"].startswith("/") and " " not in s["app_health_path"],
+        f"app_health_path must be a URL path starting with '/'; got '{s['app_health_path']}'.",
+    )
+    yield (
+        len(names) > 0 and all(values.nginx_server_name(name) for name in names),
+        f'app_server_names must be host names (or "_" for any); got {names}.',
+    )
+    yield (
+        all(values.nginx_listen(item) for item in listen)
+        and values.site_target(listen, names)["url"] != "",
+        'app_http_listen items must be nginx listen values such as "80" or "[::]:80", at least one'
+        " of them on TCP (the health check reaches the site through it from the host); got"
+        f" {listen}.",
+    )
+    yield (
+        values.nginx_size(s["app_client_max_body_size"]),
+        "app_client_max_body_size must be an nginx size such as 10m; got"
+        f" '{s['app_client_max_body_size']}'.",
+    )
+    yield (
+        static_url == ""
+        or (
+            _URL_PREFIX.fullmatch(static_url) is not None
+            and _RELATIVE_DIR.fullmatch(static_dir) is not None
+            and ".." not in static_dir
+        ),
+        "app_static_url must start and end with '/' (e.g. /static/) and app_static_dir be a path"
+        f" inside the code without '..'; got '{static_url}' and '{static_dir}'.",
+    )
+
+
+def _rules(app, controller):
+    """(ok, message) for every rule of the app's settings."""
+    yield from _identity_rules(app)
+    yield from _code_rules(app, controller)
+    yield from _python_rules(app)
+    yield from _uwsgi_rules(app)
+    yield from _socket_rules(app)
+    yield from _site_rules(app)
+
+
+def _pip_requirement(item):
+    return bool(item) and item[:1].isalnum() and not any(char.isspace() for char in item)
+
+
+def _render(app):
+    """The texts of the vassal, the canary and the units, or (None, error)."""
+    known = app.host.get("uwsgi_options")
+    options = app.options()
+    generation = _digest(options, 8)
+    canary = {
+        **options,
+        # The canary: the new release on a socket of its own, one worker, logging to its unit;
+        # started as root by systemd-run, so it drops to the app's user like a vassal.
+        "socket": f"{app.runtime_dir}/canary.sock",
+        "processes": 1,
+        "threads": 1,
+        "logger": None,
+        "log-master": None,
+        "stats": None,
+        "procname-prefix-spaced": f"{app.name} canary",
+        "uid": app.user,
+        "gid": app.group,
+        "chown-socket": f"{app.user}:{app.web_group}",
+        "vacuum": True,
+        "master-fifo": None,
+    }
+    try:
+        # Its generation (a digest of its options) is in every process title, "APP GENERATION
+        # uWSGI worker 1": which configuration a process runs, and when a reload is done.
+        vassal = uwsgi_ini(
+            {**options, "procname-prefix-spaced": f"{app.name} {generation}"},
+            known_options=known,
+        )
+    except RenderError as exc:
+        if known is not None and "is not an option" in str(exc):
+            return None, (
+                f"{exc} ({app.uwsgi['binary']} --help does not list it): check its spelling in"
+                " app_uwsgi_options, or load the plugin that provides it."
+            )
+        return None, f"app_uwsgi_options or app_env: {exc}"
+    try:
+        units = {
+            "service": app.service_unit(),
+            "socket": app.socket_unit() if app.s["app_socket_activation"] else "",
+        }
+    except RenderError as exc:
+        return None, f"app_systemd_options: {exc}"
+    header = "# " + HEADER.format(what=f"Release {app.release}", name=app.name) + "\n"
+    texts = {
+        "options": options,
+        "generation": generation,
+        "vassal": header + vassal,
+        "canary": uwsgi_ini(canary),
+        "units": units,
+    }
+    return texts, None
+
+
+def make_plan(
+    settings,
+    *,
+    record=None,
+    uwsgi_settings=None,
+    host=None,
+    controller=None,
+    platform=None,
+    source=None,
+):
+    """The app's plan, or the errors that stop it; see the module docstring."""
+    platform = platform or {"web_user": "www-data", "web_group": "www-data"}
+    controller = controller or {}
+    app = _App(
+        settings,
+        record=record,
+        uwsgi_settings=uwsgi_settings,
+        host=host,
+        platform=platform,
+        source=source,
+        playbook_dir=controller.get("playbook_dir", ""),
+    )
+    errors = [message for ok, message in _rules(app, controller) if not ok]
+    if errors:
+        return {"errors": errors}
+    texts, error = _render(app)
+    if error:
+        return {"errors": [error]}
+    return {"errors": [], "plan": _assemble(app, texts)}
+
+
+def _assemble(app, texts):
+    s = app.s
+    root, code = s["app_root"], app.code
+    module_path = "/".join(s["app_wsgi_module"].split("."))
+    target = values.site_target(s["app_http_listen"], s["app_server_names"])
+    plugin = app.uwsgi["plugin"]
+    return {
+        "name": app.name,
+        "user": app.user,
+        "group": app.group,
+        "web_user": app.web_user,
+        "web_group": app.web_group,
+        "supervisor": s["app_supervisor"],
+        "socket_activation": s["app_socket_activation"],
+        "python": {"version": app.python, "interpreter": app.interpreter, "plugin": plugin},
+        "uwsgi_binary": app.uwsgi["binary"],
+        "source": {
+            "src_dir": app.src_dir,
+            "git_repo": s["app_git_repo"],
+            "git_version": s["app_git_version"],
+            "git_dir": f"{root}/repo",
+            "exclude": list(s["app_src_exclude"]),
+        },
+        "release": {
+            "id": app.release,
+            "dir": app.release_dir,
+            "code": code,
+            "venv": f"{app.release_dir}/venv",
+            "marker": f"{app.release_dir}/.pyops-release.json",
+            "record": {
+                "release": app.release,
+                "source": app.source or "",
+                "python": app.python,
+                "uwsgi_method": s["app_uwsgi_method"],
+            },
+            "entry_module_files": [f"{code}/{module_path}.py", f"{code}/{module_path}/__init__.py"],
+            "requirements": f"{code}/{s['app_requirements_file']}"
+            if s["app_requirements_file"]
+            else "",
+            "pip_packages": list(s["app_pip_packages"]),
+            "pip_environment": pip_settings.environment("app", s),
+            "keep": s["app_keep_releases"],
+        },
+        "paths": {
+            "root": root,
+            "releases": f"{root}/releases",
+            "current": f"{root}/current",
+            "socket": app.socket,
+            "config": app.supervisor["config"],
+            "emperor_vassal": f"{app.uwsgi['vassals_dir']}/{app.name}.ini",
+            "service_ini": f"{SERVICE_INI_DIR}/{app.name}.ini",
+            "service_ini_dir": SERVICE_INI_DIR,
+            "tmpfiles": f"/etc/tmpfiles.d/uwsgi-app-{app.name}.conf",
+        },
+        "directories": app.directories(),
+        "tmpfiles": app.tmpfiles(),
+        "vassal": {
+            "options": texts["options"],
+            "generation": texts["generation"],
+            "text": texts["vassal"],
+        },
+        "canary": {
+            "ini": texts["canary"],
+            "socket": f"{app.runtime_dir}/canary.sock",
+            "unit": f"uwsgi-canary-{app.name}",
+        },
+        "unit": {
+            "name": app.unit,
+            "dir": UNIT_DIR,
+            "service": texts["units"]["service"],
+            "socket": texts["units"]["socket"],
+        },
+        # journalctl's selection of the app's log.
+        "journal": app.supervisor["journal"],
+        "nginx_site_enabled": s["app_nginx_site"],
+        "nginx_site": {
+            "nginx_site_name": app.name,
+            "nginx_site_listen": list(s["app_http_listen"]),
+            "nginx_site_server_names": list(s["app_server_names"]),
+            # The very socket the vassal binds: nginx cannot point anywhere else.
+            "nginx_site_uwsgi_pass": f"unix:{app.socket}",
+            "nginx_site_uwsgi_read_timeout": app.read_timeout,
+            "nginx_site_static_url": s["app_static_url"],
+            "nginx_site_static_dir": f"{root}/current/code/{s['app_static_dir']}"
+            if s["app_static_url"]
+            else "",
+            "nginx_site_client_max_body_size": s["app_client_max_body_size"],
+        },
+        "health": {
+            "path": s["app_health_path"],
+            "timeout": s["app_health_timeout"],
+            "host": target["host"],
+            "url": target["url"] + s["app_health_path"],
+        },
+        # What the diagnosis of a failed deploy needs (filter pyops.uwsgi.uwsgi_diagnose).
+        "diagnose": {
+            "name": app.name,
+            "wsgi_module": s["app_wsgi_module"],
+            "wsgi_callable": s["app_wsgi_callable"],
+            "python_version": app.python,
+            "requirements_file": s["app_requirements_file"],
+            "socket": app.socket,
+            "web_user": app.web_user,
+            "plugin": plugin,
+        },
+        # Seconds to wait for the app's processes to leave a supervisor.
+        "stop_timeout": s["app_worker_reload_mercy"] + 10,
+    }

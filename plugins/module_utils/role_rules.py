@@ -1,0 +1,272 @@
+# Copyright: pyops.uwsgi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The rules of the uwsgi and nginx roles' settings, and the values an nginx site is written from.
+
+Argument specs check types and choices; these check values. Each rule yields (ok, message), the
+message naming the variable and the fix. ``errors(role, entry_point, settings, readings)`` runs a
+role entry point's rules. Pure: no I/O (readings are passed in).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from ansible_collections.pyops.uwsgi.plugins.module_utils import pip_settings, values
+
+_RELEASE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+_RELEASE_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+_UNIT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_APT_SOURCE = re.compile(r"^(ppa:[a-z0-9._-]+/[a-z0-9._-]+|deb(-src)? .+)$")
+_DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9.+-]+$")
+_SITE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+_HEADER_BUFFERS = re.compile(r"^[1-9][0-9]* [0-9]+[kKmM]?$")
+_WORKERS = re.compile(r"^(auto|[1-9][0-9]*)$")
+_ACCESS_LOG = re.compile(r"^/[^ ;{}]+$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+_EXPIRES = re.compile(r"^(off|max|epoch|-?[0-9]+[smhdwMy]?)$")
+_UWSGI_PASS = re.compile(
+    r"^(unix:/run/[^ ;{}]+|[A-Za-z0-9.-]+:[0-9]{1,5}|\[[0-9A-Fa-f:]+\]:[0-9]{1,5})$"
+)
+_STATIC_URL = re.compile(r"^/[^ ;{}]*/$")
+_STATIC_DIR = re.compile(r"^/[^ ;{}]*/?$")
+
+
+def uwsgi_rules(s, readings):
+    """The uwsgi role. READINGS: {"apt_cache_rc": {version: exit status}}, when apt was asked."""
+    versions = [*s["uwsgi_python_versions"], *s["uwsgi_pip_python_versions"]]
+    yield (
+        all(values.PYTHON_VERSION.fullmatch(str(version)) for version in versions),
+        'uwsgi_python_versions and uwsgi_pip_python_versions take Python versions as "X.Y", such'
+        f' as "3.13" (not "3", "python3.13" or "3.13.1"); got {s["uwsgi_python_versions"]} and'
+        f" {s['uwsgi_pip_python_versions']}.",
+    )
+    yield (
+        bool(_RELEASE.fullmatch(s["uwsgi_pip_version"])),
+        'uwsgi_pip_version must be a uWSGI release such as "2.0.31"; got'
+        f" '{s['uwsgi_pip_version']}'.",
+    )
+    run_dir = s["uwsgi_run_dir"]
+    yield (
+        posixpath.normpath(run_dir).startswith("/run/") and " " not in run_dir,
+        "uwsgi_run_dir must be a directory under /run (a tmpfs recreated at boot; never /tmp,"
+        f" which services with PrivateTmp do not share); got '{s['uwsgi_run_dir']}'.",
+    )
+    dirs = (s["uwsgi_vassals_dir"], s["uwsgi_plugin_dir"], s["uwsgi_pip_root"])
+    yield (
+        all(values.ABSOLUTE_PATH.fullmatch(path) for path in dirs),
+        "uwsgi_vassals_dir, uwsgi_plugin_dir and uwsgi_pip_root must be absolute paths; got"
+        f" '{dirs[0]}', '{dirs[1]}' and '{dirs[2]}'.",
+    )
+    yield (
+        bool(_UNIT_NAME.fullmatch(s["uwsgi_emperor_service"])),
+        "uwsgi_emperor_service must be a systemd unit name without suffix; got"
+        f" '{s['uwsgi_emperor_service']}'.",
+    )
+    yield (
+        bool(_RELEASE_NUMBER.fullmatch(s["uwsgi_uwsgitop_version"])),
+        "uwsgi_uwsgitop_version must be a release number such as 0.12; got"
+        f" '{s['uwsgi_uwsgitop_version']}'.",
+    )
+    yield (
+        s["uwsgi_emperor_scan_interval"] >= 1 and s["uwsgi_emperor_limit_nofile"] >= 1024,
+        "uwsgi_emperor_scan_interval must be at least 1 second and uwsgi_emperor_limit_nofile at"
+        f" least 1024; got {s['uwsgi_emperor_scan_interval']} and"
+        f" {s['uwsgi_emperor_limit_nofile']}.",
+    )
+    repository = s["uwsgi_python_apt_repository"]
+    yield (
+        repository == "" or bool(_APT_SOURCE.fullmatch(repository)),
+        'uwsgi_python_apt_repository must be an apt source such as "ppa:deadsnakes/ppa" or a'
+        f" \"deb ...\" line, or empty; got '{repository}'.",
+    )
+    yield from pip_settings.rules("uwsgi", s)
+    yield (
+        all(_DEBIAN_PACKAGE.fullmatch(name) for name in s["uwsgi_extra_packages"]),
+        "uwsgi_extra_packages takes Debian package names such as uwsgi-plugin-gevent-python3; got"
+        f" {s['uwsgi_extra_packages']}.",
+    )
+    yield (
+        s["uwsgi_apt_cache_valid_time"] >= 0,
+        "uwsgi_apt_cache_valid_time must be 0 or more seconds; got"
+        f" {s['uwsgi_apt_cache_valid_time']}.",
+    )
+    yield (
+        "emperor" not in s["uwsgi_emperor_options"],
+        "uwsgi_emperor_options must not set emperor: each Emperor watches its own vassal directory"
+        " (uwsgi_vassals_dir, and -pipXY for the pip method).",
+    )
+    installable = {
+        version: int(rc) == 0
+        for version, rc in ((readings or {}).get("apt_cache_rc") or {}).items()
+    }
+    release = (readings or {}).get("distribution", "this host")
+    default_python = (readings or {}).get("python3", "")
+    for version, ok in installable.items():
+        yield (
+            ok,
+            f"Python {version} (from uwsgi_python_versions / uwsgi_pip_python_versions) cannot be"
+            f" installed on this host: its apt sources offer no python{version},"
+            f" python{version}-dev and python{version}-venv ({release} has Python"
+            f" {default_python}). Pick a version the distribution packages, or set"
+            " uwsgi_python_apt_repository to a source that has it.",
+        )
+
+
+def nginx_rules(s, _readings):
+    """The nginx role's server-wide settings."""
+    sizes = (s["nginx_client_header_buffer_size"], s["nginx_client_body_buffer_size"])
+    timeouts = (
+        s["nginx_client_body_timeout"],
+        s["nginx_client_header_timeout"],
+        s["nginx_keepalive_timeout"],
+        s["nginx_send_timeout"],
+    )
+    yield (
+        values.nginx_size(s["nginx_client_max_body_size"]),
+        "nginx_client_max_body_size must be an nginx size such as 1m or 512k, not"
+        f" '{s['nginx_client_max_body_size']}'.",
+    )
+    yield (
+        all(values.nginx_size(size) for size in sizes)
+        and bool(_HEADER_BUFFERS.fullmatch(s["nginx_large_client_header_buffers"])),
+        "nginx_client_header_buffer_size and nginx_client_body_buffer_size must be nginx sizes"
+        ' (1k, 16k) and nginx_large_client_header_buffers "NUMBER SIZE" (4 8k); got'
+        f" '{sizes[0]}', '{sizes[1]}' and '{s['nginx_large_client_header_buffers']}'.",
+    )
+    yield (
+        bool(_WORKERS.fullmatch(str(s["nginx_worker_processes"]))),
+        'nginx_worker_processes must be "auto" or a number of processes; got'
+        f" '{s['nginx_worker_processes']}'.",
+    )
+    yield (
+        s["nginx_worker_connections"] >= 64,
+        f"nginx_worker_connections must be at least 64; got {s['nginx_worker_connections']}.",
+    )
+    yield (
+        s["nginx_access_log"] == "off" or bool(_ACCESS_LOG.fullmatch(s["nginx_access_log"])),
+        f"nginx_access_log must be \"off\" or an absolute path; got '{s['nginx_access_log']}'.",
+    )
+    yield (
+        min(timeouts) >= 1,
+        "nginx_client_body_timeout, nginx_client_header_timeout, nginx_keepalive_timeout and"
+        " nginx_send_timeout are seconds, 1 or more.",
+    )
+    yield (
+        s["nginx_apt_cache_valid_time"] >= 0,
+        "nginx_apt_cache_valid_time must be 0 or more seconds; got"
+        f" {s['nginx_apt_cache_valid_time']}.",
+    )
+    yield _headers_rule(s)
+
+
+def _headers_rule(s):
+    headers = s["nginx_security_headers"]
+    return (
+        all(_HEADER_NAME.fullmatch(name) for name in headers)
+        and not any(char in str(value) for value in headers.values() for char in '"\n\r'),
+        "nginx_security_headers takes header names (letters, digits, '-') and values without"
+        f" double quotes or line breaks; got {headers}.",
+    )
+
+
+def nginx_site_rules(s, _readings):
+    """One site of the nginx role (entry point site)."""
+    upstream, uwsgi_pass = s["nginx_site_upstream"], s["nginx_site_uwsgi_pass"]
+    listen, names = s["nginx_site_listen"], s["nginx_site_server_names"]
+    static_url, static_dir = s["nginx_site_static_url"], s["nginx_site_static_dir"]
+    present = s["nginx_site_state"] == "present"
+    yield (
+        bool(_SITE_NAME.fullmatch(s["nginx_site_name"])),
+        "nginx_site_name must be 1-64 characters of a-z, 0-9, '_', '.', '-' (it names a file), not"
+        f" '{s['nginx_site_name']}'.",
+    )
+    if not present:
+        return
+    yield (
+        (bool(_UWSGI_PASS.fullmatch(uwsgi_pass)) and not upstream)
+        or (uwsgi_pass == "" and len(upstream) > 0),
+        "Set either nginx_site_uwsgi_pass ('unix:' and an absolute socket path under /run, or"
+        " 'host:port') or nginx_site_upstream (a list of 'host:port'); got"
+        f" '{uwsgi_pass}' and {upstream}.",
+    )
+    yield (
+        all(_UWSGI_PASS.fullmatch(server) and not server.startswith("unix:") for server in upstream)
+        and len(set(upstream)) == len(upstream),
+        "nginx_site_upstream items must be distinct 'host:port' values such as 10.0.1.21:3031;"
+        f" got {upstream}.",
+    )
+    yield (
+        s["nginx_site_upstream_max_fails"] >= 0
+        and s["nginx_site_upstream_fail_timeout"] >= 1
+        and s["nginx_site_uwsgi_connect_timeout"] >= 1,
+        "nginx_site_upstream_max_fails must be 0 or more, nginx_site_upstream_fail_timeout and"
+        " nginx_site_uwsgi_connect_timeout 1 second or more; got"
+        f" {s['nginx_site_upstream_max_fails']}, {s['nginx_site_upstream_fail_timeout']} and"
+        f" {s['nginx_site_uwsgi_connect_timeout']}.",
+    )
+    yield (
+        len(listen) > 0 and all(values.nginx_listen(item) for item in listen),
+        f'nginx_site_listen items must be listen values such as "80" or "[::]:80"; got {listen}.',
+    )
+    yield (
+        len(names) > 0 and all(values.nginx_server_name(name) for name in names),
+        f'nginx_site_server_names items must be host names (or "_"); got {names}.',
+    )
+    yield (
+        static_url == ""
+        or (bool(_STATIC_URL.fullmatch(static_url)) and bool(_STATIC_DIR.fullmatch(static_dir))),
+        "nginx_site_static_url must start and end with '/' (e.g. /static/) and"
+        " nginx_site_static_dir be an absolute directory; got"
+        f" '{static_url}' and '{static_dir}'.",
+    )
+    yield (
+        bool(_EXPIRES.fullmatch(str(s["nginx_site_static_expires"]))),
+        "nginx_site_static_expires must be an nginx expires value such as 1h, 7d or off; got"
+        f" '{s['nginx_site_static_expires']}'.",
+    )
+    yield (
+        s["nginx_site_uwsgi_read_timeout"] >= 1,
+        "nginx_site_uwsgi_read_timeout must be 1 or more seconds; got"
+        f" {s['nginx_site_uwsgi_read_timeout']}.",
+    )
+    yield _headers_rule(s)
+    yield (
+        values.nginx_size(s["nginx_site_client_max_body_size"]),
+        "nginx_site_client_max_body_size must be an nginx size such as 10m, not"
+        f" '{s['nginx_site_client_max_body_size']}'.",
+    )
+
+
+RULES = {
+    ("uwsgi", "main"): uwsgi_rules,
+    ("nginx", "main"): nginx_rules,
+    ("nginx", "site"): nginx_site_rules,
+}
+
+
+def errors(role, entry_point, settings, readings=None):
+    """The messages of the rules ROLE's ENTRY_POINT breaks with SETTINGS."""
+    rules = RULES.get((role, entry_point))
+    if rules is None:
+        return []
+    return [message for ok, message in rules(settings, readings or {}) if not ok]
+
+
+def nginx_site(s):
+    """The values the nginx site template is written from, decided here rather than in Jinja."""
+    upstream = s["nginx_site_upstream"]
+    # "_" names no host: it makes the site the one for any Host no other site claims, said outright.
+    default = "_" in s["nginx_site_server_names"]
+    listen = [
+        f"{item} default_server" if default and "default_server" not in str(item) else str(item)
+        for item in s["nginx_site_listen"]
+    ]
+    static_dir = s["nginx_site_static_dir"]
+    return {
+        "upstream_name": f"pyops_{s['nginx_site_name']}" if upstream else "",
+        "listen": listen,
+        "uwsgi_pass": f"pyops_{s['nginx_site_name']}" if upstream else s["nginx_site_uwsgi_pass"],
+        "static_alias": static_dir.rstrip("/") + "/" if static_dir else "",
+        "target": values.site_target(s["nginx_site_listen"], s["nginx_site_server_names"]),
+    }

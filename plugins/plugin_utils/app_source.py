@@ -1,0 +1,29 @@
+# Copyright: pyops.uwsgi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the controller knows of an app's code: whether it is there, and its digest."""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan
+from ansible_collections.pyops.uwsgi.plugins.plugin_utils.digest import tree_digest
+
+
+def controller_readings(settings, playbook_dir):
+    """(controller readings for app_plan.make_plan, digest of the code or None).
+
+    For an app whose code is on the controller (app_src_dir): whether the directory exists, whether
+    app_wsgi_module names a file in it, and the digest that names its release. A git app's code is
+    only known once fetched.
+    """
+    controller = {"playbook_dir": playbook_dir}
+    if not settings["app_src_dir"]:
+        return controller, None
+    src = app_plan.src_dir(settings, playbook_dir)
+    controller["src_dir_is_dir"] = os.path.isdir(src)
+    controller["module_found"] = any(
+        os.path.isfile(path) for path in app_plan.entry_module_paths(settings, playbook_dir)
+    )
+    digest = tree_digest(src, settings["app_src_exclude"]) if controller["src_dir_is_dir"] else None
+    return controller, digest

@@ -1,0 +1,410 @@
+"""The app role's plan: each rule refuses a bad value and accepts a good one; its decisions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan
+from ansible_collections.pyops.uwsgi.tests.unit.plugins import stand_in
+
+SYSTEMD = {"app_supervisor": "systemd", "app_socket_activation": True}
+TCP = {**SYSTEMD, "app_tcp_socket": "10.0.1.21:3031", "app_tcp_allowed_peers": ["10.0.1.10"]}
+
+# rule: (the variable its message names, bad settings, good settings[, bad host, good host])
+RULES = {
+    "name": ("app_name", {"app_name": "Bad Name"}, {"app_name": "shop_2-x"}),
+    "system names": ("app_user", {"app_user": "Shop"}, {"app_user": "shopuser"}),
+    "own identity": ("app_group", {"app_group": "www-data"}, {"app_group": "shopgroup"}),
+    "not in nginx's group": (
+        "gpasswd -d hello www-data",
+        {},
+        {},
+        {"group_members": ["hello"]},
+        {"group_members": ["alice"]},
+    ),
+    "one source": (
+        "app_git_repo",
+        {"app_git_repo": "https://example.org/shop.git"},
+        {"app_src_dir": "", "app_git_repo": "https://example.org/shop.git"},
+    ),
+    "source directory": (
+        "app_src_dir",
+        {"app_src_dir": "/nonexistent/app"},
+        {"app_src_dir": "../examples/apps/hello"},
+    ),
+    "module name": ("app_wsgi_module", {"app_wsgi_module": "wsgi.py"}, {"app_wsgi_module": "wsgi"}),
+    "callable name": (
+        "app_wsgi_callable",
+        {"app_wsgi_callable": "create app"},
+        {"app_wsgi_callable": "app"},
+    ),
+    "entry module exists": (
+        "Pitfall 1a",
+        {"app_wsgi_module": "wsgi2"},
+        {"app_wsgi_module": "myflask"},
+    ),
+    "git version": (
+        "app_git_version",
+        {
+            "app_src_dir": "",
+            "app_git_repo": "https://example.org/shop.git",
+            "app_git_version": "a b",
+        },
+        {
+            "app_src_dir": "",
+            "app_git_repo": "https://example.org/shop.git",
+            "app_git_version": "v1",
+        },
+    ),
+    "exclude names": (
+        "app_src_exclude",
+        {"app_src_exclude": ["a/b"]},
+        {"app_src_exclude": ["*.log"]},
+    ),
+    "keep releases": ("app_keep_releases", {"app_keep_releases": 0}, {"app_keep_releases": 1}),
+    "root": ("app_root", {"app_root": "/srv"}, {"app_root": "/opt/hello"}),
+    "state directory": ("app_state_dir", {"app_state_dir": "/var/lib"}, {"app_state_dir": ""}),
+    "python version form": (
+        "app_python_version",
+        {"app_python_version": "3"},
+        {"app_python_version": "3.13"},
+    ),
+    "python served": (
+        "uwsgi_python_versions",
+        {"app_python_version": "3.12"},
+        {"app_python_version": "3.13"},
+    ),
+    "interpreter installed": ("is not installed", {}, {}, {"pythons": []}, {"pythons": ["3.13"]}),
+    "pitfall 003": (
+        "Pitfall 003",
+        {"app_uwsgi_options": {"plugin": "python3"}},
+        {"app_uwsgi_options": {"plugins": "router_static"}},
+    ),
+    "virtualenv options": (
+        "virtualenv/venv/home/pyhome",
+        {"app_uwsgi_options": {"home": "/opt/venv"}},
+        {"app_uwsgi_options": {"thunder-lock": True}},
+    ),
+    "requirements file": (
+        "app_requirements_file",
+        {"app_requirements_file": "../requirements.txt"},
+        {"app_requirements_file": "requirements/prod.txt"},
+    ),
+    "pip packages": (
+        "app_pip_packages",
+        {"app_pip_packages": ["flask 3"]},
+        {"app_pip_packages": ["flask==3.1.3"]},
+    ),
+    "pip index": (
+        "app_pip_index_url",
+        {"app_pip_index_url": "ftp://mirror/simple"},
+        {"app_pip_index_url": "https://mirror.example.org/simple"},
+    ),
+    "pip CA bundle": (
+        "app_pip_ca_bundle",
+        {"app_pip_ca_bundle": "certs.pem"},
+        {"app_pip_ca_bundle": "/etc/ssl/certs/ca-certificates.crt"},
+    ),
+    "reserved options": (
+        "must not set uid",
+        {"app_uwsgi_options": {"uid": "root"}},
+        {"app_uwsgi_options": {"thunder-lock": True}},
+    ),
+    "processes and threads": (
+        "app_threads",
+        {"app_threads": 0},
+        {"app_processes": 4, "app_threads": 2},
+    ),
+    "harakiri below read timeout": (
+        "app_harakiri (90)",
+        {"app_harakiri": 90, "app_nginx_read_timeout": 60},
+        {"app_harakiri": 50, "app_nginx_read_timeout": 60},
+    ),
+    "listen within somaxconn": ("app_listen", {"app_listen": 5000}, {"app_listen": 4096}),
+    "recycling": ("app_max_requests", {"app_max_requests": -1}, {"app_max_requests": 1000}),
+    "stats group": ("app_stats_group", {"app_stats_group": "www-data"}, {"app_stats_group": "ops"}),
+    "env names": ("app_env", {"app_env": {"BAD-NAME": "x"}}, {"app_env": {"GOOD_NAME": "x"}}),
+    "socket path": (
+        "app_socket must be an absolute path",
+        {"app_socket": "/tmp/hello.sock"},
+        {"app_socket": "/run/hello-sockets/hello.sock"},
+    ),
+    "socket directory of its own": (
+        "directory of the app's own",
+        {"app_socket": "/run/uwsgi/hello.sock"},
+        {"app_socket": "/run/uwsgi/hello/other.sock"},
+    ),
+    "activation needs systemd": ("app_socket_activation", {"app_socket_activation": True}, SYSTEMD),
+    "private TCP endpoint": (
+        "one private address",
+        {**TCP, "app_tcp_socket": "0.0.0.0:3031"},
+        TCP,
+    ),
+    "TCP needs the socket unit": (
+        "app_tcp_socket needs app_supervisor systemd",
+        {"app_tcp_socket": "10.0.1.21:3031", "app_tcp_allowed_peers": ["10.0.1.10"]},
+        TCP,
+    ),
+    "TCP peers": (
+        "app_tcp_allowed_peers",
+        {**TCP, "app_tcp_allowed_peers": ["0.0.0.0/0"]},
+        {**TCP, "app_tcp_allowed_peers": ["10.0.1.0/24"]},
+    ),
+    "unit settings": (
+        "app_systemd_options",
+        {**SYSTEMD, "app_systemd_options": {"User": "root"}},
+        {**SYSTEMD, "app_systemd_options": {"ReadWritePaths": "/var/cache/hello"}},
+    ),
+    "health timeout": ("app_health_timeout", {"app_health_timeout": 1}, {"app_health_timeout": 5}),
+    "health path": ("app_health_path", {"app_health_path": "health"}, {"app_health_path": "/up"}),
+    "server names": (
+        "app_server_names",
+        {"app_server_names": ["shop.test; include /etc/passwd"]},
+        {"app_server_names": ["shop.example.org", "*.example.org"]},
+    ),
+    "listen values": (
+        "app_http_listen",
+        {"app_http_listen": ["eighty"]},
+        {"app_http_listen": ["127.0.0.1:8080"]},
+    ),
+    "body size": (
+        "app_client_max_body_size",
+        {"app_client_max_body_size": "10 MB"},
+        {"app_client_max_body_size": "10m"},
+    ),
+    "static location": (
+        "app_static_url",
+        {"app_static_url": "static"},
+        {"app_static_url": "/static/", "app_static_dir": "assets"},
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_rule_refuses_a_bad_value_naming_the_variable(rule):
+    named, bad, _good, *hosts = RULES[rule]
+    errors = stand_in.app(host=hosts[0] if hosts else None, **bad)["errors"]
+    # Its own message comes first; a bad name or Python may break rules that follow from it too.
+    assert errors, rule
+    assert named in errors[0], errors
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_rule_accepts_a_good_value(rule):
+    _named, _bad, good, *hosts = RULES[rule]
+    planned = stand_in.app(host=hosts[1] if hosts else None, **good)
+    assert planned["errors"] == []
+    assert planned["plan"]["name"] == good.get("app_name", "hello")
+
+
+def test_every_rule_has_a_case():
+    rules = [*app_plan._rules(_app(), {})]
+    assert len(rules) == len(RULES)
+
+
+def _app(**overrides):
+    checked, errors = stand_in.settings("app", app_name="hello", **overrides)
+    assert errors == []
+    return app_plan._App(
+        checked,
+        record=stand_in.RECORD,
+        uwsgi_settings={},
+        host=stand_in.HOST,
+        platform=stand_in.PLATFORM,
+        source="x",
+        playbook_dir="",
+    )
+
+
+def plan(**overrides):
+    planned = stand_in.app(**overrides)
+    assert planned["errors"] == [], planned["errors"]
+    return planned["plan"]
+
+
+def ini(text):
+    """(option, value) pairs of an ini text."""
+    return [tuple(line.split(" = ", 1)) for line in text.splitlines() if " = " in line]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{}, SYSTEMD, {"app_supervisor": "systemd"}, TCP],
+    ids=["emperor", "activation", "unit", "tcp"],
+)
+def test_nginx_passes_to_the_very_socket_uwsgi_binds(settings):
+    # Pitfall 3a (nginx pointed at a socket uWSGI never created) cannot be configured.
+    planned = plan(**settings)
+    socket = planned["paths"]["socket"]
+    assert planned["nginx_site"]["nginx_site_uwsgi_pass"] == f"unix:{socket}"
+    assert ("socket", socket) in ini(planned["vassal"]["text"])
+    if planned["unit"]["socket"]:
+        assert f"ListenStream={socket}\n" in planned["unit"]["socket"]
+
+
+def test_the_emperor_drops_the_vassal_to_the_app_and_hands_the_socket_to_nginx():
+    options = dict(ini(plan()["vassal"]["text"]))
+    assert (options["uid"], options["gid"], options["chown-socket"]) == (
+        "hello",
+        "hello",
+        "hello:www-data",
+    )
+    assert options["chmod-socket"] == "660"
+    assert "master-fifo" not in options
+    assert plan()["paths"]["config"] == "/etc/uwsgi/vassals/hello.ini"
+
+
+def test_a_unit_of_its_own_starts_as_the_app_and_stops_through_its_fifo():
+    planned = plan(**SYSTEMD)
+    options = dict(ini(planned["vassal"]["text"]))
+    assert "uid" not in options and "chown-socket" not in options
+    assert options["master-fifo"] == "/run/uwsgi-app-hello/master.fifo"
+    assert options["vacuum"] == "false"
+    service = planned["unit"]["service"]
+    assert "User=hello\nGroup=hello\n" in service
+    assert "ExecStart=/usr/bin/uwsgi-core --ini /etc/uwsgi/services/hello.ini\n" in service
+    assert "Requires=uwsgi-app-hello.socket\n" in service
+    assert planned["journal"] == "--unit=uwsgi-app-hello.service"
+
+
+def test_the_canary_runs_as_the_app_on_its_own_socket_whatever_the_supervisor():
+    for settings in ({}, SYSTEMD):
+        canary = dict(ini(plan(**settings)["canary"]["ini"]))
+        assert (canary["uid"], canary["chown-socket"]) == ("hello", "hello:www-data")
+        assert canary["socket"] == "/run/uwsgi/hello/canary.sock"
+        assert (canary["processes"], canary["threads"]) == ("1", "1")
+        assert "master-fifo" not in canary and "stats" not in canary
+
+
+def test_pip_built_uwsgi_loads_no_plugin():
+    record = {
+        **stand_in.RECORD,
+        "pip_vassals_dirs": {"3.13": "/etc/uwsgi/vassals-pip313"},
+        "pip_binaries": {"3.13": "/opt/uwsgi/3.13/bin/uwsgi"},
+    }
+    planned = plan(app_uwsgi_method="pip", record=record)
+    options = dict(ini(planned["vassal"]["text"]))
+    assert "plugin" not in options and "plugins-dir" not in options
+    assert planned["uwsgi_binary"] == "/opt/uwsgi/3.13/bin/uwsgi"
+    assert planned["paths"]["config"] == "/etc/uwsgi/vassals-pip313/hello.ini"
+    assert app_plan.help_request(
+        stand_in.settings("app", app_name="x", app_uwsgi_method="pip")[0], record
+    ) == (
+        "/opt/uwsgi/3.13/bin/uwsgi",
+        "",
+        [],
+    )
+
+
+def test_the_plugin_is_the_one_recorded_for_the_python():
+    # What the uwsgi role recorded decides (a record that lies gives pitfall 003 at run time).
+    record = {**stand_in.RECORD, "plugins": {"3.13": "python313-custom"}}
+    options = ini(plan(record=record)["vassal"]["text"])
+    assert ("plugin", "python313-custom") in options
+
+
+def test_release_names_code_python_and_packages_not_configuration():
+    base = plan()["release"]["id"]
+    assert plan(app_env={"A": "1"}, app_harakiri=20)["release"]["id"] == base
+    assert plan(app_pip_packages=["flask==3.1.3"])["release"]["id"] != base
+    assert plan(source="other code")["release"]["id"] != base
+    assert plan()["release"]["dir"] == f"/srv/hello/releases/{base}"
+
+
+def test_generation_follows_the_options():
+    assert plan()["vassal"]["generation"] == plan()["vassal"]["generation"]
+    assert plan(app_harakiri=20)["vassal"]["generation"] != plan()["vassal"]["generation"]
+    title = dict(ini(plan()["vassal"]["text"]))["procname-prefix-spaced"]
+    assert title == f"hello {plan()['vassal']['generation']}"
+
+
+def test_staggered_recycling_only_where_uwsgi_knows_it():
+    known = [*stand_in.UWSGI_OPTIONS, "max-requests-delta", "max-worker-lifetime-delta"]
+    without = dict(ini(plan(app_max_requests=1000)["vassal"]["text"]))
+    assert "max-requests-delta" not in without
+    with_delta = dict(
+        ini(plan(app_max_requests=1000, host={"uwsgi_options": known})["vassal"]["text"])
+    )
+    assert (with_delta["max-requests-delta"], with_delta["max-worker-lifetime-delta"]) == (
+        "100",
+        "60",
+    )
+
+
+@pytest.mark.parametrize(("python", "present"), [("3.11", True), ("3.13", False), ("3.14", False)])
+def test_py_call_osafterfork_only_before_python_3_13(python, present):
+    record = {
+        **stand_in.RECORD,
+        "plugins": {python: "python" + python.replace(".", "")},
+        "interpreters": {python: f"/usr/bin/python{python}"},
+    }
+    options = dict(
+        ini(
+            plan(app_python_version=python, record=record, host={"pythons": [python]})["vassal"][
+                "text"
+            ]
+        )
+    )
+    assert ("py-call-osafterfork" in options) is present
+
+
+def test_a_misspelt_option_names_the_binary_and_the_fix():
+    errors = stand_in.app(app_uwsgi_options={"procesess": 4})["errors"]
+    assert errors == [
+        "'procesess' is not an option of this uWSGI (/usr/bin/uwsgi-core --help does not list it):"
+        " check its spelling in app_uwsgi_options, or load the plugin that provides it."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"app_env": {"A": "one\nsocket = 0.0.0.0:1717"}}, "app_env"),
+        (
+            {**SYSTEMD, "app_systemd_options": {"Environment": "A=1\nUser=root"}},
+            "app_systemd_options",
+        ),
+    ],
+)
+def test_a_line_break_in_a_value_is_refused_naming_the_variable(settings, named):
+    errors = stand_in.app(**settings)["errors"]
+    assert len(errors) == 1 and named in errors[0] and "line break" in errors[0], errors
+
+
+def test_the_health_check_asks_for_a_name_the_site_answers_to():
+    assert plan()["health"] == {
+        "path": "/",
+        "timeout": 60,
+        "host": "localhost",
+        "url": "http://127.0.0.1:80/",
+    }
+    wild = plan(app_server_names=["*.example.org", "shop.example.org"], app_http_listen=["8080"])
+    assert (wild["health"]["host"], wild["health"]["url"]) == (
+        "shop.example.org",
+        "http://127.0.0.1:8080/",
+    )
+
+
+def test_before_the_uwsgi_role_ran_its_settings_stand_in():
+    checked, _errors = stand_in.settings("app", app_name="hello", app_src_dir=stand_in.HELLO)
+    planned = app_plan.make_plan(
+        checked,
+        record={},
+        uwsgi_settings={"run_dir": "/run/apps", "python_versions": ["3.13"]},
+        host={**stand_in.HOST, "uwsgi_options": None},
+        controller={"src_dir_is_dir": True, "module_found": True},
+        platform=stand_in.PLATFORM,
+    )
+    assert planned["errors"] == []
+    assert planned["plan"]["paths"]["socket"] == "/run/apps/hello/hello.sock"
+    assert app_plan.help_request(checked, {}) is None
+
+
+def test_the_plan_is_plain_data():
+    planned = plan(**TCP)
+    assert json.loads(json.dumps(planned)) == planned
+    assert planned["release"]["pip_environment"] == {}
+    assert plan(app_pip_ca_bundle="/etc/ca.pem")["release"]["pip_environment"] == {
+        "PIP_CERT": "/etc/ca.pem"
+    }
