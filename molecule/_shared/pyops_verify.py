@@ -18,7 +18,8 @@ import yaml
 
 SHARED = Path(__file__).resolve().parent
 ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", SHARED.parents[1]))
-BAD_INPUTS = yaml.safe_load((SHARED / "bad_inputs.yml").read_text())
+# The bad inputs the unit tests run against the roles' rules; those marked on_host run here too.
+BAD_INPUTS = yaml.safe_load((ROOT / "tests" / "unit" / "bad_inputs.yml").read_text())
 
 # Everything the roles write or create, as path, mode, owner, group, size and mtime, plus users and
 # groups: two equal fingerprints mean the host did not change.
@@ -161,12 +162,13 @@ def scenario_apps():
 
 
 def ansible_playbook(
-    playbook, limit, extra_vars=None, *, timeout=600, json_output=False, tags=None
+    playbook, limit, extra_vars=None, *, timeout=600, json_output=False, tags=None, options=()
 ):
     """Run PLAYBOOK from the controller against the scenario's instance LIMIT; return the result.
 
     The scenario's inventory directory (hosts and group_vars) is used as is; EXTRA_VARS win over it.
-    With JSON_OUTPUT, stdout is the ansible.posix.json callback's document; TAGS limits the run.
+    With JSON_OUTPUT, stdout is the ansible.posix.json callback's document; TAGS limits the run;
+    OPTIONS go to ansible-playbook as they are (--check, --diff).
     """
     env = dict(os.environ)
     # The scenario's own Ansible settings (pipelining and the rest), as its converge had them.
@@ -194,6 +196,7 @@ def ansible_playbook(
         "-e",
         json.dumps(extra_vars or {}),
         *(["--tags", ",".join(tags)] if tags else []),
+        *options,
         str(playbook),
     ]
     return subprocess.run(
@@ -233,9 +236,9 @@ def finish_load(host, timeout=60):
 
 def run_bad_input(host, case):
     """Run one case of bad_inputs.yml: the deploy must fail with its message, the host unchanged."""
+    assert case.get("role", "app") == "app", "bad_input.yml deploys an app"
     before = fingerprint(host)
-    playbook = SHARED / case.get("playbook", "bad_input.yml")
-    result = ansible_playbook(playbook, host.backend.get_hostname(), case["vars"])
+    result = ansible_playbook(SHARED / "bad_input.yml", host.backend.get_hostname(), case["vars"])
     output = " ".join((result.stdout + result.stderr).split())
     assert result.returncode != 0, f"{case['case']}: the run succeeded\n{result.stdout[-2000:]}"
     assert " ".join(case["expect"].split()) in output, f"{case['case']}:\n{output[-3000:]}"

@@ -3,13 +3,12 @@
 - every default in defaults/main.yml is documented in meta/argument_specs.yml with the same value,
   and every documented default is in defaults/main.yml;
 - every default has a comment line above it;
-- playbooks/site.yml passes exactly the app role's documented variables.
-- playbooks/fleet.yml passes front sites only nginx site variables, the ones it checks.
+- every variable whose type and choices do not say it all has a rule in the roles' Python;
+- the roles' tasks read no test hooks, and their registered names are private.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -22,7 +21,7 @@ ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta").is_dir
 
 def _defaults(role):
     path = ROOT / "roles" / role / "defaults" / "main.yml"
-    return yaml.safe_load(path.read_text()) or {}
+    return (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
 
 
 def _spec_options(role):
@@ -52,7 +51,8 @@ def test_spec_defaults_equal_role_defaults(role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_default_has_a_comment(role):
-    lines = (ROOT / "roles" / role / "defaults" / "main.yml").read_text().splitlines()
+    path = ROOT / "roles" / role / "defaults" / "main.yml"
+    lines = path.read_text().splitlines() if path.exists() else []
     for number, line in enumerate(lines):
         if line and not line.startswith((" ", "#", "-", "---")):
             above = lines[number - 1]
@@ -61,81 +61,47 @@ def test_every_default_has_a_comment(role):
             )
 
 
-@pytest.mark.parametrize("section", ["pre_tasks", "tasks"])
-def test_site_playbook_passes_every_app_variable(section):
-    site = yaml.safe_load((ROOT / "playbooks" / "site.yml").read_text())
-    includes = [task for task in site[0][section] if "ansible.builtin.include_role" in task]
-    assert includes
-    for include in includes:
-        assert include["ansible.builtin.include_role"]["name"] == "pyops.uwsgi.app"
-        assert set(include["vars"]) == set(_spec_options("app"))
-        for name, value in include["vars"].items():
-            assert f"__site_app.{name}" in value
-
-
 def test_app_validate_entry_point_takes_the_same_options():
     specs = yaml.safe_load((ROOT / "roles" / "app" / "meta" / "argument_specs.yml").read_text())
     entries = specs["argument_specs"]
     assert entries["validate"]["options"] == entries["main"]["options"]
 
 
-def _checks(node):
-    """The `ok` expressions of check lists anywhere below NODE (loop items or task vars)."""
-    if isinstance(node, dict):
-        found = [str(node["ok"])] if "ok" in node else []
-        return found + [text for value in node.values() for text in _checks(value)]
-    if isinstance(node, list):
-        return [text for value in node for text in _checks(value)]
-    return []
-
-
-def _checked_expressions(role):
-    """Text of every value check in the role's tasks: assert `that`s and `ok` check items."""
-    texts = []
-    for path in (ROOT / "roles" / role / "tasks").glob("*.yml"):
-        for task in yaml.safe_load(path.read_text()) or []:
-            assertion = task.get("ansible.builtin.assert")
-            if assertion is not None:
-                texts.append(str(assertion.get("that", "")))
-                texts.extend(_checks(task))
-    return "\n".join(texts)
+# The Python that holds each role's rules (module_utils/).
+RULES = {
+    "app": ["app_plan.py", "pip_settings.py"],
+    "uwsgi": ["role_rules.py", "pip_settings.py"],
+    "nginx": ["role_rules.py"],
+    "platform": [],
+}
+# Entry points whose options are lists of other entry points' settings, checked item by item.
+LIST_ENTRY_POINTS = {"apps", "sites"}
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_variable_is_checked_beyond_its_type(role):
-    """argument_specs check types and choices; every other variable needs an assert on its value."""
-    checked = _checked_expressions(role)
+    """argument_specs check types and choices; every other variable needs a rule in Python."""
+    code = "\n".join((ROOT / "plugins" / "module_utils" / name).read_text() for name in RULES[role])
+    specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
     unchecked = [
         name
-        for name, option in _spec_options(role).items()
+        for entry, spec in specs["argument_specs"].items()
+        if entry not in LIST_ENTRY_POINTS
+        for name, option in spec.get("options", {}).items()
         if not option.get("choices")
         and option["type"] != "bool"
-        # A check on a value derived straight from it (__app_user from app_user) counts.
-        and not re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}\b", checked)
+        # pip_settings.py names the pip variables by their role's prefix.
+        and f'"{name}"' not in code
+        and f"'{name}'" not in code
+        and not (name.partition("_")[2].startswith("pip_") and name.partition("_")[2] in code)
     ]
-    assert not unchecked, f"{role}: no assert checks {unchecked}"
+    assert not unchecked, f"{role}: no rule checks {unchecked}"
 
 
-def test_bad_inputs_page_is_current():
-    spec = importlib.util.spec_from_file_location(
-        "bad_inputs_doc", ROOT / "molecule" / "_shared" / "bad_inputs_doc.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    page = (ROOT / "docs" / "bad-inputs.md").read_text()
-    assert page == module.render(), "regenerate docs/bad-inputs.md (see its header)"
-    rows = [line for line in page.splitlines() if re.match(r"^\| [0-9]+ \|", line)]
-    assert len(rows) >= 15, "the page lists at least 15 bad inputs"
-
-
-def test_fleet_playbook_passes_only_nginx_site_variables():
-    plays = yaml.safe_load((ROOT / "playbooks" / "fleet.yml").read_text())
-    front = plays[1]
-    specs = yaml.safe_load((ROOT / "roles" / "nginx" / "meta" / "argument_specs.yml").read_text())
-    site_options = set(specs["argument_specs"]["site"]["options"])
-    (include,) = [task for task in front["tasks"] if "ansible.builtin.include_role" in task]
-    checked = front["pre_tasks"][1]["vars"]["__fleet_keys"]
-    assert set(include["vars"]) == set(checked)
-    assert set(checked) <= site_options
-    for name, value in include["vars"].items():
-        assert f"__fleet_site.{name}" in value
+@pytest.mark.parametrize("role", ROLES)
+def test_tasks_read_no_test_hooks_and_register_private_names(role):
+    for path in sorted((ROOT / "roles" / role).rglob("*.yml")):
+        text = path.read_text()
+        assert "__test" not in text and "_test_" not in text, path
+        for found in re.finditer(r"^ *register: (\S+)", text, re.MULTILINE):
+            assert found.group(1).startswith("__"), f"{path}: register {found.group(1)}"
