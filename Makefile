@@ -12,7 +12,7 @@ export PATH := $(BIN):$(PATH)
 # Molecule scenarios `make test` runs, in order.
 SCENARIOS ?= default ec2_like fleet multi_python pitfalls
 
-.PHONY: help venv host images lint sanity units molecule test demo demo-clean bench scale
+.PHONY: help venv host images lint package sanity units molecule test demo demo-clean bench scale
 
 help:
 	@echo "make demo        deploy the sample app on a local stand-in host and show its page"
@@ -49,6 +49,11 @@ lint: venv
 	ruff check plugins tests molecule benchmarks
 	ruff format --check plugins tests molecule benchmarks
 
+# The collection as published: build the tarball, install it offline and load each role, plugin and
+# playbook from that copy alone (build/package/, seconds).
+package: venv
+	scripts/package-check.sh
+
 sanity: venv
 	scripts/ansible-test.sh sanity
 
@@ -61,7 +66,7 @@ molecule: venv images
 	  molecule test -s $$s || exit 1; \
 	done
 
-test: lint sanity units molecule
+test: lint package sanity units molecule
 
 demo: venv images
 	scripts/demo.sh up
