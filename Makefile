@@ -45,6 +45,7 @@ lint: venv
 	mkdir -p build/collections/ansible_collections/pyops
 	ln -sfn $(CURDIR) build/collections/ansible_collections/pyops/uwsgi
 	yamllint --strict .
+	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections ansible-lint
 	ruff check plugins tests molecule benchmarks
 	ruff format --check plugins tests molecule benchmarks
