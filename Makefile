@@ -70,7 +70,9 @@ demo-clean: venv
 	scripts/demo.sh clean
 
 # Not part of `make test`: about 25 minutes on a quiet 2-CPU machine. BENCH_ARGS=--candidates also
-# measures benchmarks/candidates.yml; BENCH_ARGS="--duration 3 --runs 1" for short runs.
+# measures benchmarks/candidates.yml; BENCH_ARGS="--duration 3 --runs 1" for short runs. The figures
+# are in build/bench/results.json as soon as each stage has them: after a failure,
+# `build/bench-venv/bin/python benchmarks/report.py --markdown FILE --chart FILE` renders them.
 bench: venv images
 	$(PYTHON) -m venv build/bench-venv
 	build/bench-venv/bin/pip install -q -r benchmarks/requirements.txt
