@@ -794,7 +794,7 @@ def stacks_stage(args: argparse.Namespace, results: Results) -> list[Target]:
     body = inside("curl", "-sS", "-H", f"Host: {APP_HOST}", "http://127.0.0.1/")
 
     log("installing wrk; copying the bench's files")
-    inside("apt-get", "install", "-y", "-q", "wrk")
+    install_wrk()
     inside("mkdir", "-p", REMOTE)
     for part in ("container", "tutorials", "gunicorn-requirements.txt"):
         run("docker", "cp", str(BENCH / part), f"{NAME}:{REMOTE}/")
@@ -838,6 +838,27 @@ def measured_targets(targets: list[Target], closed: dict, measuring: float) -> l
         {**asdict(t), **closed[t.key], "worker_recycles": worker_recycles(t, measuring)}
         for t in targets
     ]
+
+
+def install_wrk() -> None:
+    """apt-get install wrk, waiting for apt's archive lock while another instance holds it (the
+    archive is the apt cache the Molecule scenarios share, and they may be installing meanwhile)."""
+    for _attempt in range(60):
+        done = subprocess.run(
+            ["docker", "exec", NAME, "apt-get", "install", "-y", "-q", "wrk"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode == 0:
+            return
+        if "Could not get lock" not in done.stderr:
+            break
+        log("apt's lock is held (the shared apt cache): waiting")
+        time.sleep(5)
+    raise RuntimeError(
+        f"apt-get install wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}"
+    )
 
 
 def main() -> int:
