@@ -47,7 +47,7 @@ from pathlib import Path
 TOP = Path(__file__).resolve().parent.parent
 BENCH = TOP / "benchmarks"
 BUILD = TOP / "build" / "bench"
-NAME = os.environ.get("PYOPS_BENCH_NAME", "pyops-uwsgi-bench")
+NAME = os.environ.get("PYOPS_BENCH_NAME") or "pyops-uwsgi-bench"  # see benchmarks/inventory
 IMAGE = os.environ.get("PYOPS_IMAGE_DEBIAN13", "pyops-uwsgi/debian:13")
 # Package caches shared with the Molecule scenarios of `make test`.
 APT_CACHE = Path("/var/cache/pyops-uwsgi/apt/trixie")
@@ -734,6 +734,7 @@ def bench(args: argparse.Namespace, results: Results) -> None:
             "open_loop_s": args.open_loop_seconds,
             "open_loop_share": OPEN_LOOP_SHARE,
             "max_load": args.max_load,
+            "rerun": not args.no_rerun,
         },
         machine=machine(),
         # Which commit converges; versions() adds the rest once the stacks run.
@@ -768,13 +769,14 @@ def bench(args: argparse.Namespace, results: Results) -> None:
 
 
 def converge_stage(args: argparse.Namespace, results: Results) -> None:
-    """A fresh container converged twice (and with the candidates); nothing with --reuse."""
+    """A fresh container converged twice, or once with --no-rerun (and with the candidates);
+    nothing with --reuse."""
     logs = args.output.parent
     results.update(converge=[])
     if args.reuse:  # development: measure again on the container an earlier --keep left
         return
     start_container()
-    labels = [("first", ()), ("again", ())]
+    labels = [("first", ())] + ([] if args.no_rerun else [("again", ())])
     if args.candidates:
         labels.append(("candidates", ("-e", f"@{CANDIDATES.relative_to(TOP)}")))
     for label, extra in labels:
@@ -873,6 +875,9 @@ def main() -> int:
     parser.add_argument("--max-load", type=float, default=0.5, help="wait for a quieter machine")
     parser.add_argument("--max-wait", type=float, default=600, help="seconds to wait at most")
     parser.add_argument("--candidates", action="store_true", help=f"measure {CANDIDATES.name} too")
+    parser.add_argument(
+        "--no-rerun", action="store_true", help="no idempotent re-run (make bench-smoke)"
+    )
     parser.add_argument("--keep", action="store_true", help="leave the container running")
     parser.add_argument("--reuse", action="store_true", help="measure on a kept container again")
     parser.add_argument(

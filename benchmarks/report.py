@@ -357,6 +357,8 @@ class Report:
                 return [*self.not_measured("converge"), ""]
             return ["Not measured in this run (it reused a container).", ""]
         lines = []
+        if self.r["settings"].get("rerun") is False:
+            lines += ["No idempotent re-run in this run (`--no-rerun`).", ""]
         names = {
             "first": "First converge of the fresh instance",
             "again": "Idempotent re-run",
