@@ -165,3 +165,33 @@ def test_the_command_fails_on_an_incomplete_run(snapshots: list[Path], tmp_path:
     assert done.returncode == 1
     assert "incomplete run, not measured: " in done.stderr
     assert (tmp_path / "benchmark.md").exists()
+
+
+def test_a_bench_that_fails_exits_non_zero_and_leaves_a_file_that_renders(tmp_path: Path) -> None:
+    """bench.py for real, told to reuse a container that does not exist: it fails in its second
+    stage, after the first (nothing to converge with --reuse) is done."""
+    absent = f"pyops-uwsgi-bench-absent-{os.getpid()}"
+    output = tmp_path / "results.json"
+    bench = [sys.executable, str(TOP / "benchmarks" / "bench.py"), "--reuse", "--max-wait", "0"]
+    done = subprocess.run(
+        [*bench, "--output", str(output)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={
+            **os.environ,
+            "PYOPS_BENCH_NAME": absent,
+            # ansible-playbook, which it asks for its version, beside this Python
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        },
+    )
+    assert done.returncode != 0
+    results = json.loads(output.read_text())
+    assert results["complete"] is False
+    assert results["stages_done"] == ["converge"]
+    assert results["failed_stage"] == "stacks"
+    assert absent in results["error"]
+    page = render([output], tmp_path)["results.json"]
+    assert page["missing"] == [stage for stage in STAGES if stage != "converge"]
+    assert f"It failed in {STAGES['stacks']}: `RuntimeError: docker exec" in page["markdown"]
