@@ -12,7 +12,7 @@ export PATH := $(BIN):$(PATH)
 # Molecule scenarios `make test` runs, in order.
 SCENARIOS ?= default ec2_like fleet multi_python pitfalls
 
-.PHONY: help venv host images lint package sanity units molecule test demo demo-clean bench scale
+.PHONY: help venv host images lint package sanity units molecule test demo demo-clean bench bench-smoke scale
 
 help:
 	@echo "make demo        deploy the sample app on a local stand-in host and show its page"
@@ -67,7 +67,7 @@ molecule: venv images
 	  molecule test -s $$s || exit 1; \
 	done
 
-test: lint package sanity units molecule
+test: lint package sanity units molecule bench-smoke
 
 demo: venv images
 	scripts/demo.sh up
@@ -76,12 +76,45 @@ demo-clean: venv
 	scripts/demo.sh clean
 
 # Not part of `make test`: about 25 minutes on a quiet 2-CPU machine. BENCH_ARGS=--candidates also
-# measures benchmarks/candidates.yml; BENCH_ARGS="--duration 3 --runs 1" for short runs.
-bench: venv images
-	$(PYTHON) -m venv build/bench-venv
-	build/bench-venv/bin/pip install -q -r benchmarks/requirements.txt
+# measures benchmarks/candidates.yml; BENCH_ARGS="--duration 3 --runs 1" for short runs. The figures
+# are in build/bench/results.json as soon as each stage has them: after a failure,
+# `build/bench-venv/bin/python benchmarks/report.py --markdown FILE --chart FILE` renders them.
+BENCH_VENV := build/bench-venv
+bench: venv images $(BENCH_VENV)/.installed
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
-	build/bench-venv/bin/python benchmarks/report.py
+	$(BENCH_VENV)/bin/python benchmarks/report.py
+
+# The report's own venv (matplotlib), not the collection's tools.
+$(BENCH_VENV)/.installed: benchmarks/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q -r benchmarks/requirements.txt
+	touch $@
+
+# The sample app's requirements on this machine, for benchmarks/tests/test_inprocess.py.
+BENCH_APP_VENV := build/bench-app-venv
+$(BENCH_APP_VENV)/.installed: examples/apps/hello/requirements.txt
+	$(PYTHON) -m venv $(BENCH_APP_VENV)
+	$(BENCH_APP_VENV)/bin/pip install -q -r examples/apps/hello/requirements.txt
+	touch $@
+
+# Part of `make test`: the bench's unit tests, then the whole bench as short as it goes (every stage,
+# one round of 1 s per stack, no warm-up, no idempotent re-run (Molecule checks that), no waiting
+# for a quiet machine) in a container of its own, its report rendered into build/bench-smoke/ (never
+# docs/), and every partial state the results file went through rendered too. Fails if any stage
+# fails or the run broke a requirement.
+BENCH_SMOKE := build/bench-smoke
+BENCH_SMOKE_NAME := pyops-uwsgi-bench-smoke-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
+BENCH_SMOKE_ARGS ?= --duration 1 --runs 1 --warmup 0 --in-process-seconds 0.2 --open-loop-seconds 1 \
+  --no-rerun --max-wait 0
+bench-smoke: venv images $(BENCH_VENV)/.installed $(BENCH_APP_VENV)/.installed
+	pytest -q -p no:cacheprovider benchmarks/tests --ignore benchmarks/tests/test_report.py
+	rm -rf $(BENCH_SMOKE)
+	PYOPS_BENCH_NAME=$(BENCH_SMOKE_NAME) $(BIN)/python benchmarks/bench.py $(BENCH_SMOKE_ARGS) \
+	  --output $(BENCH_SMOKE)/results.json --snapshots $(BENCH_SMOKE)/snapshots
+	$(BENCH_VENV)/bin/python benchmarks/report.py $(BENCH_SMOKE)/results.json \
+	  --markdown $(BENCH_SMOKE)/benchmark.md --chart $(BENCH_SMOKE)/benchmark.png
+	PYOPS_BENCH_SNAPSHOTS=$(BENCH_SMOKE)/snapshots pytest -q -p no:cacheprovider \
+	  benchmarks/tests/test_report.py
 
 # Not part of `make test`: about 30 minutes, most of it the 8 hosts and waits for a quiet machine.
 # SCALE_ARGS: e.g. --hosts 1 2, or --ref HEAD to converge a commit rather than the working tree.

@@ -14,8 +14,14 @@ In one run, on one throwaway Debian 13 systemd container started like scripts/de
 4. measure every target with wrk pinned to one CPU, closed loop, in interleaved rounds after a
    warm-up; the app's own calls/s in-process on one CPU; and the defaults' latency at 80 % of their
    maximum rate with an open-loop generator (benchmarks/container/openloop.py);
-5. write build/bench/results.json; benchmarks/report.py turns it into docs/benchmark.md and
+5. benchmarks/report.py turns build/bench/results.json into docs/benchmark.md and
    docs/benchmark.png.
+
+The results file is written again, atomically, whenever a stage adds figures (each converge, each
+wrk run, each in-process run, each open-loop run), so that a failure later keeps whatever was
+measured before it: the file then says the run is incomplete, which stage failed and why, and
+report.py renders it, naming what is missing. The previous run's file is kept as
+results.previous.json.
 
 The container is removed at the end, also on failure (--keep leaves it for a look inside).
 """
@@ -32,13 +38,16 @@ import statistics
 import subprocess
 import sys
 import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
 BENCH = TOP / "benchmarks"
 BUILD = TOP / "build" / "bench"
-NAME = os.environ.get("PYOPS_BENCH_NAME", "pyops-uwsgi-bench")
+NAME = os.environ.get("PYOPS_BENCH_NAME") or "pyops-uwsgi-bench"  # see benchmarks/inventory
 IMAGE = os.environ.get("PYOPS_IMAGE_DEBIAN13", "pyops-uwsgi/debian:13")
 # Package caches shared with the Molecule scenarios of `make test`.
 APT_CACHE = Path("/var/cache/pyops-uwsgi/apt/trixie")
@@ -58,6 +67,15 @@ OPEN_LOOP_SHARE = 0.8
 
 # Settings that might make better defaults, deployed as further apps (see the file).
 CANDIDATES = BENCH / "candidates.yml"
+
+# The stages of a run, in order, as the results file names them (report.py says which are missing).
+STAGES = {
+    "converge": "converging the container with site.yml (and the candidates)",
+    "stacks": "starting the comparison stacks behind nginx",
+    "closed_loop": "wrk on every stack (closed loop)",
+    "in_process": "the app in-process",
+    "open_loop": "latency at 80 % of the maximum rate (open loop)",
+}
 
 
 @dataclass
@@ -228,9 +246,9 @@ RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$")
 PROFILE_LINE = re.compile(r"^(?P<task>.+?) -{2,} (?P<seconds>\d+\.\d+)s$")
 
 
-def run_site(label: str, inventory: Path, *extra: str, top: Path = TOP) -> dict:
+def run_site(label: str, inventory: Path, *extra: str, top: Path = TOP, logs: Path = BUILD) -> dict:
     """Run playbooks/site.yml of the collection at top (the checkout, or an export of a commit);
-    its wall clock, each host's recap and its 10 slowest tasks."""
+    its wall clock, each host's recap and its 10 slowest tasks. Its output goes to logs."""
     collections = top / "build" / "collections"
     (collections / "ansible_collections" / "pyops").mkdir(parents=True, exist_ok=True)
     link = collections / "ansible_collections" / "pyops" / "uwsgi"
@@ -251,7 +269,7 @@ def run_site(label: str, inventory: Path, *extra: str, top: Path = TOP) -> dict:
     result = subprocess.run(command, cwd=top, env=env, capture_output=True, text=True, check=False)
     seconds = time.monotonic() - started
     output = result.stdout + result.stderr
-    (BUILD / f"converge-{label}.log").write_text(output)
+    (logs / f"converge-{label}.log").write_text(output)
     recap = {}
     slowest = []
     in_profile = False
@@ -267,14 +285,14 @@ def run_site(label: str, inventory: Path, *extra: str, top: Path = TOP) -> dict:
         failed = [h for h, c in recap.items() if c.get("failed") or c.get("unreachable")]
         raise RuntimeError(
             f"converge ({label}) failed on {', '.join(failed) or 'no host'} "
-            f"(exit {result.returncode}), see build/bench/converge-{label}.log"
+            f"(exit {result.returncode}), see {logs / f'converge-{label}.log'}"
         )
     return {"label": label, "seconds": round(seconds, 1), "recap": recap, "slowest": slowest}
 
 
-def converge(label: str, *extra: str) -> dict:
+def converge(label: str, logs: Path, *extra: str) -> dict:
     """Converge the bench container (benchmarks/inventory)."""
-    result = run_site(label, BENCH / "inventory", *extra)
+    result = run_site(label, BENCH / "inventory", *extra, logs=logs)
     recap = next(iter(result["recap"].values()))  # the inventory's one host
     log(f"converge ({label}): {result['seconds']:.0f} s, {recap}")
     return {**result, "recap": recap}
@@ -460,14 +478,21 @@ def summary(values: list[float]) -> dict:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def measure_closed_loop(targets: list[Target], runs: int, seconds: int, warmup: int) -> dict:
-    """wrk on each target, in rounds (one run of every target per round) after a warm-up each."""
-    for target in targets:
+def measure_closed_loop(
+    targets: list[Target],
+    runs: int,
+    seconds: int,
+    warmup: int,
+    progress: Callable[[dict[str, list[dict]], int], None] = lambda _runs, _rounds: None,
+) -> dict:
+    """wrk on each target, in rounds (one run of every target per round) after a warm-up each
+    (none with warmup 0). progress gets the runs so far and the rounds done after each run."""
+    for target in targets if warmup > 0 else []:
         log(f"warm-up {warmup:g} s: {target.label}")
         wrk(target, warmup)
     results: dict[str, list[dict]] = {target.key: [] for target in targets}
     for round_number in range(1, runs + 1):
-        for target in targets:
+        for number, target in enumerate(targets, start=1):
             result = wrk(target, seconds)
             results[target.key].append(result)
             log(
@@ -475,6 +500,12 @@ def measure_closed_loop(targets: list[Target], runs: int, seconds: int, warmup: 
                 f"p99 {result['p99_ms']:.2f} ms, errors {result['socket_errors']}, "
                 f"non-2xx {result['non_2xx']}"
             )
+            progress(results, round_number if number == len(targets) else round_number - 1)
+    return closed_loop_summary(results)
+
+
+def closed_loop_summary(results: dict[str, list[dict]]) -> dict:
+    """Each target's median and range over its wrk runs."""
     return {
         key: {
             "runs": runs_of,
@@ -502,9 +533,12 @@ def worker_recycles(target: Target, since: float) -> int | None:
     return sum("is done. Seeya!" in line for line in lines.splitlines())
 
 
-def measure_in_process(runs: int, seconds: float) -> dict:
-    """The app's own calls/s: its WSGI callable called in a loop, as the app's user, on one CPU."""
-    results = []
+def measure_in_process(
+    runs: int, seconds: float, progress: Callable[[dict], None] = lambda _summary: None
+) -> dict:
+    """The app's own calls/s: its WSGI callable called in a loop, as the app's user, on one CPU.
+    progress gets the summary of the runs so far after each run."""
+    results: list[dict] = []
     for number in range(1, runs + 1):
         output = inside(
             "runuser", "-u", APP, "--", "env", "PYTHONDONTWRITEBYTECODE=1",
@@ -513,8 +547,13 @@ def measure_in_process(runs: int, seconds: float) -> dict:
         )  # fmt: skip
         results.append(json.loads(output))
         log(f"in-process {number}/{runs}: {results[-1]['calls_per_second']:.0f} calls/s")
+        progress(in_process_summary(results))
+    return in_process_summary(results)
+
+
+def in_process_summary(results: list[dict]) -> dict:
     return {
-        "runs": results,
+        "runs": list(results),
         "calls_per_second": summary([r["calls_per_second"] for r in results]),
         "non_2xx": sum(r["non_2xx"] for r in results),
     }
@@ -617,10 +656,74 @@ def candidate_targets() -> list[Target]:
     return targets
 
 
-def bench(args: argparse.Namespace) -> dict:
-    results: dict = {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "settings": {
+class Results:
+    """The results file of a run, written again whenever a stage adds figures.
+
+    Each write replaces the file atomically (a temporary file, then a rename), so the file is always
+    a whole JSON document: the figures so far, `stages_done`, `complete` (true only once every stage
+    is done) and, after a failure, `failed_stage` and `error`. With snapshots, a copy of each write
+    goes there too (numbered), for the smoke test to render every partial state.
+    """
+
+    def __init__(self, path: Path, snapshots: Path | None = None) -> None:
+        self.path = path
+        self.snapshots = snapshots
+        self.writes = 0
+        self.started = time.monotonic()
+        self.data: dict = {"complete": False, "stages_done": []}
+        if path.exists():
+            path.replace(path.with_name(path.stem + ".previous.json"))
+        if snapshots is not None:
+            snapshots.mkdir(parents=True, exist_ok=True)
+            for old in snapshots.glob("*.json"):
+                old.unlink()
+
+    def save(self) -> None:
+        self.data["wall_seconds"] = round(time.monotonic() - self.started)
+        text = json.dumps(self.data, indent=2) + "\n"
+        partial = self.path.with_name(self.path.name + ".partial")
+        partial.write_text(text)
+        partial.replace(self.path)
+        self.writes += 1
+        if self.snapshots is not None:
+            (self.snapshots / f"{self.writes:03d}.json").write_text(text)
+
+    def update(self, **figures: object) -> None:
+        """Add or replace top-level entries and write the file."""
+        self.data.update(figures)
+        self.save()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """A stage of STAGES: done when the block ends, the failed stage if it raises."""
+        self.data["running_stage"] = name
+        self.save()
+        try:
+            yield
+        except BaseException as error:
+            self.fail(error, name)
+            raise
+        self.data.pop("running_stage")
+        self.data["stages_done"].append(name)
+        self.save()
+
+    def fail(self, error: BaseException, stage: str | None) -> None:
+        if "error" in self.data:  # recorded by an inner stage already
+            return
+        self.data.pop("running_stage", None)
+        self.data["failed_stage"] = stage
+        self.data["error"] = "".join(traceback.format_exception_only(type(error), error)).strip()
+        self.save()
+
+    def finish(self) -> None:
+        self.data["complete"] = [*STAGES] == self.data["stages_done"]
+        self.save()
+
+
+def bench(args: argparse.Namespace, results: Results) -> None:
+    results.update(
+        date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        settings={
             "duration_s": args.duration,
             "runs": args.runs,
             "warmup_s": args.warmup,
@@ -631,95 +734,174 @@ def bench(args: argparse.Namespace) -> dict:
             "open_loop_s": args.open_loop_seconds,
             "open_loop_share": OPEN_LOOP_SHARE,
             "max_load": args.max_load,
+            "rerun": not args.no_rerun,
         },
-        "machine": machine(),
-    }
-    results["load"] = {"start": wait_for_quiet_machine(args.max_load, args.max_wait)}
+        machine=machine(),
+        # Which commit converges; versions() adds the rest once the stacks run.
+        versions=converged_by(),
+    )
+    results.update(load={"start": wait_for_quiet_machine(args.max_load, args.max_wait)})
+    with results.stage("converge"):
+        converge_stage(args, results)
+    with results.stage("stacks"):
+        targets = stacks_stage(args, results)
+    with results.stage("closed_loop"):
+        closed = closed_loop_stage(args, results, targets)
+    with results.stage("in_process"):
+        measure_in_process(
+            args.runs,
+            args.in_process_seconds,
+            lambda in_process: results.update(in_process=in_process),
+        )
+    with results.stage("open_loop"):
+        # Each uWSGI stack at 80 % of its own maximum; the ceiling at the defaults' rate shows what
+        # the generator and nginx alone add at that rate.
+        results.update(open_loop={})
+        for target in targets:
+            if target.kind in {"defaults", "candidate", "ceiling"}:
+                rate_of = "defaults" if target.kind == "ceiling" else target.key
+                rate = OPEN_LOOP_SHARE * closed[rate_of]["rps"]["median"]
+                results.data["open_loop"][target.key] = measure_open_loop(
+                    target, rate, args.open_loop_seconds
+                )
+                results.save()
+        results.data["load"]["end"] = load_average()
 
-    candidates = args.candidates
+
+def converge_stage(args: argparse.Namespace, results: Results) -> None:
+    """A fresh container converged twice, or once with --no-rerun (and with the candidates);
+    nothing with --reuse."""
+    logs = args.output.parent
+    results.update(converge=[])
     if args.reuse:  # development: measure again on the container an earlier --keep left
-        results["converge"] = []
-    else:
-        start_container()
-        results["converge"] = [converge("first"), converge("again")]
-    if candidates and not args.reuse:
-        results["converge"].append(converge("candidates", "-e", f"@{CANDIDATES.relative_to(TOP)}"))
+        return
+    start_container()
+    labels = [("first", ())] + ([] if args.no_rerun else [("again", ())])
+    if args.candidates:
+        labels.append(("candidates", ("-e", f"@{CANDIDATES.relative_to(TOP)}")))
+    for label, extra in labels:
+        results.data["converge"].append(converge(label, logs, *extra))
+        results.save()
 
+
+def stacks_stage(args: argparse.Namespace, results: Results) -> list[Target]:
+    """The comparison stacks next to the defaults, behind nginx; the targets, all serving."""
     inside("systemctl", "stop", "pyops-bench-*")  # from an earlier --keep run
     record = json.loads(inside("cat", "/etc/ansible/facts.d/pyops_uwsgi.fact"))
     vassal = deployed_vassal(record["vassals_dir"])
     workers = int(inside("sh", "-c", f"ps -u {APP} -o args= | grep -c 'uWSGI worker'").strip())
-    results["defaults"] = {
-        "workers": workers,
-        "threads": ini_value(vassal, "threads"),
-        "ini": vassal,
-    }
+    results.update(
+        defaults={"workers": workers, "threads": ini_value(vassal, "threads"), "ini": vassal}
+    )
     body = inside("curl", "-sS", "-H", f"Host: {APP_HOST}", "http://127.0.0.1/")
 
     log("installing wrk; copying the bench's files")
-    inside("apt-get", "install", "-y", "-q", "wrk")
+    install_wrk()
     inside("mkdir", "-p", REMOTE)
     for part in ("container", "tutorials", "gunicorn-requirements.txt"):
         run("docker", "cp", str(BENCH / part), f"{NAME}:{REMOTE}/")
     # wrk2 would measure latency at a fixed rate; Debian does not package it (checked each run).
-    results["wrk2_in_debian"] = succeeds("docker", "exec", NAME, "apt-cache", "show", "wrk2")
+    results.update(wrk2_in_debian=succeeds("docker", "exec", NAME, "apt-cache", "show", "wrk2"))
 
-    targets = fixed_targets(body, vassal) + (candidate_targets() if candidates else [])
+    targets = fixed_targets(body, vassal) + (candidate_targets() if args.candidates else [])
     start_alternatives(record, workers, vassal)
     put(NGINX_CONF, nginx_server_blocks(targets))
     inside("nginx", "-t")
     inside("systemctl", "reload", "nginx")
     wait_until_served(targets, body)
-    results["versions"] = versions(record)
-    results["nginx_access_log"] = nginx_access_log()
+    results.update(versions=versions(record), nginx_access_log=nginx_access_log())
+    return targets
 
-    results["load"]["measure"] = load_average()
+
+def closed_loop_stage(args: argparse.Namespace, results: Results, targets: list[Target]) -> dict:
+    """wrk on every target; each run kept as it ends, the table after each round."""
+    results.data["load"]["measure"] = load_average()
     measuring = time.time()
-    closed = measure_closed_loop(targets, args.runs, args.duration, args.warmup)
-    results["targets"] = [
+
+    def progress(runs_so_far: dict[str, list[dict]], rounds_done: int) -> None:
+        results.data["closed_loop_runs"] = runs_so_far
+        if rounds_done > results.data.get("closed_loop_rounds", 0):
+            done = {key: runs[:rounds_done] for key, runs in runs_so_far.items()}
+            results.data["closed_loop_rounds"] = rounds_done
+            results.data["targets"] = measured_targets(
+                targets, closed_loop_summary(done), measuring
+            )
+        results.save()
+
+    closed = measure_closed_loop(targets, args.runs, args.duration, args.warmup, progress)
+    results.data.pop("closed_loop_runs", None)  # all in targets now, the last round's included
+    results.save()
+    return closed
+
+
+def measured_targets(targets: list[Target], closed: dict, measuring: float) -> list[dict]:
+    """The targets with their closed-loop figures and their workers' recycles since measuring."""
+    return [
         {**asdict(t), **closed[t.key], "worker_recycles": worker_recycles(t, measuring)}
         for t in targets
     ]
-    results["in_process"] = measure_in_process(args.runs, args.in_process_seconds)
-    # Each uWSGI stack at 80 % of its own maximum; the ceiling at the defaults' rate shows what the
-    # generator and nginx alone add at that rate.
-    results["open_loop"] = {}
-    for target in targets:
-        if target.kind in {"defaults", "candidate", "ceiling"}:
-            rate_of = "defaults" if target.kind == "ceiling" else target.key
-            rate = OPEN_LOOP_SHARE * closed[rate_of]["rps"]["median"]
-            results["open_loop"][target.key] = measure_open_loop(
-                target, rate, args.open_loop_seconds
-            )
-    results["load"]["end"] = load_average()
-    return results
+
+
+def install_wrk() -> None:
+    """apt-get install wrk, waiting for apt's archive lock while another instance holds it (the
+    archive is the apt cache the Molecule scenarios share, and they may be installing meanwhile)."""
+    for _attempt in range(60):
+        done = subprocess.run(
+            ["docker", "exec", NAME, "apt-get", "install", "-y", "-q", "wrk"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode == 0:
+            return
+        if "Could not get lock" not in done.stderr:
+            break
+        log("apt's lock is held (the shared apt cache): waiting")
+        time.sleep(5)
+    raise RuntimeError(
+        f"apt-get install wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=30, help="seconds of each wrk run")
     parser.add_argument("--runs", type=int, default=5, help="wrk runs of each target")
-    parser.add_argument("--warmup", type=int, default=5, help="seconds of wrk before the runs")
+    parser.add_argument(
+        "--warmup", type=int, default=5, help="seconds of wrk before the runs (0: none)"
+    )
     parser.add_argument("--in-process-seconds", type=float, default=5)
     parser.add_argument("--open-loop-seconds", type=float, default=20)
     parser.add_argument("--max-load", type=float, default=0.5, help="wait for a quieter machine")
     parser.add_argument("--max-wait", type=float, default=600, help="seconds to wait at most")
     parser.add_argument("--candidates", action="store_true", help=f"measure {CANDIDATES.name} too")
+    parser.add_argument(
+        "--no-rerun", action="store_true", help="no idempotent re-run (make bench-smoke)"
+    )
     parser.add_argument("--keep", action="store_true", help="leave the container running")
     parser.add_argument("--reuse", action="store_true", help="measure on a kept container again")
-    parser.add_argument("--output", type=Path, default=BUILD / "results.json")
+    parser.add_argument(
+        "--output", type=Path, default=BUILD / "results.json", help="the converge logs go beside"
+    )
+    parser.add_argument("--snapshots", type=Path, help="keep a copy of each write of the results")
     args = parser.parse_args()
 
-    BUILD.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    results = Results(args.output, args.snapshots)
     try:
-        results = bench(args)
+        bench(args, results)
+    except BaseException as error:
+        results.fail(error, None)  # where no stage recorded it (before the first one)
+        log(
+            f"failed; what was measured until then is in {args.output}: "
+            f"benchmarks/report.py {args.output} --markdown FILE --chart FILE renders it"
+        )
+        raise
     finally:
         if not args.keep:
             remove_container()
-    results["wall_seconds"] = round(time.monotonic() - started)
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
-    log(f"results in {args.output} ({results['wall_seconds']} s)")
+    results.finish()
+    log(f"results in {args.output} ({results.data['wall_seconds']} s)")
     return 0
 
 

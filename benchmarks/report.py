@@ -2,7 +2,9 @@
 
 Runs in build/bench-venv (matplotlib, pinned in benchmarks/requirements.txt). Every figure in the
 two files comes from the results file; nothing here is a measurement. Exits 1 when the run broke a
-requirement (an error or a non-2xx response under load, a re-run that changed something).
+requirement (an error or a non-2xx response under load, a re-run that changed something) or is
+incomplete: a run that failed leaves the figures of the stages before the failure, which this
+renders as they are, saying at the top and in each section what is missing.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from bench import STAGES
 
 TOP = Path(__file__).resolve().parent.parent
+ERROR_SHOWN = 300  # characters of a failed run's error on the page (all of it in the results)
+NOT_READ = "not read (the run ended before the stacks ran)"
 
 # The issue's goals for the defaults: (what, comparison target kind, minimum ratio).
 RATIO_GOALS = [
@@ -68,22 +73,88 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
 class Report:
     def __init__(self, results: dict) -> None:
         self.r = results
-        self.targets = results["targets"]
+        self.targets = results.get("targets", [])
         self.by_key = {t["key"]: t for t in self.targets}
-        self.ceiling = self.by_key["ceiling"]["rps"]["median"]
-        self.in_process = results["in_process"]["calls_per_second"]
+        ceiling = self.by_key.get("ceiling")
+        self.ceiling = ceiling["rps"]["median"] if ceiling else None
+        in_process = results.get("in_process")
+        self.in_process = in_process["calls_per_second"] if in_process else None
+        # Files written before the bench kept partial results were complete or not written at all.
+        self.done = results.get("stages_done", list(STAGES))
+        self.missing = [stage for stage in STAGES if stage not in self.done]
         self.problems: list[str] = []
 
-    def rate(self, kind: str) -> tuple[str, float]:
-        """Label and median rate of the best stack of a kind (the app in-process for in_process)."""
+    def rate(self, kind: str) -> tuple[str, float] | None:
+        """Label and median rate of the best stack of a kind (the app in-process for in_process);
+        None when the run did not measure it."""
         if kind == "in_process":
+            if self.in_process is None:
+                return None
             return "app in-process", self.in_process["median"]
-        best = max((t for t in self.targets if t["kind"] == kind), key=lambda t: t["rps"]["median"])
+        of_kind = [t for t in self.targets if t["kind"] == kind]
+        if not of_kind:
+            return None
+        best = max(of_kind, key=lambda t: t["rps"]["median"])
         return best["label"], best["rps"]["median"]
+
+    def not_measured(self, stage: str) -> list[str]:
+        return [f"Not measured: the run ended before {STAGES[stage]} (see the top of the page)."]
+
+    def times_ceiling(self, rate: float) -> str:
+        return "" if self.ceiling is None else ratio(rate / self.ceiling)
+
+    # --- an incomplete run ------------------------------------------------------------------------
+
+    def partly_done(self) -> list[str]:
+        """What the stages that began but did not end left."""
+        lines = []
+        runs = self.r.get("settings", {}).get("runs", "?")
+        if "converge" in self.missing and self.r.get("converge"):
+            done = ", ".join(c["label"] for c in self.r["converge"])
+            lines.append(f"converges done: {done}")
+        rounds = self.r.get("closed_loop_rounds")
+        if "closed_loop" in self.missing and (rounds or self.r.get("closed_loop_runs")):
+            wrk_runs = sum(len(r) for r in self.r.get("closed_loop_runs", {}).values())
+            lines.append(
+                f"closed loop: {rounds or 0} of {runs} rounds in the tables, "
+                f"{wrk_runs} wrk runs in all in the results file (closed_loop_runs)"
+            )
+        in_process = self.r.get("in_process")
+        if "in_process" in self.missing and in_process:
+            lines.append(f"in-process: {len(in_process['runs'])} of {runs} runs")
+        if "open_loop" in self.missing and self.r.get("open_loop"):
+            lines.append(f"open loop: {', '.join(self.r['open_loop'])} measured")
+        return lines
+
+    def incomplete(self) -> list[str]:
+        """The notice at the top of the page of a run that did not end."""
+        if not self.missing:
+            return []
+        failed = self.r.get("failed_stage") or self.r.get("running_stage")
+        where = f"in {STAGES[failed]}" if failed else "before its first stage ended"
+        if "error" in self.r:
+            error = self.r["error"].replace("`", "'").replace("\n", " ")
+            if len(error) > ERROR_SHOWN:
+                error = error[:ERROR_SHOWN] + "..."
+            how = f"It failed {where}: `{error}`."
+        else:
+            how = f"It stopped {where}, and recorded no error (killed?)."
+        lines = [
+            "",
+            f"**This run is incomplete.** {how} Missing: "
+            + "; ".join(STAGES[stage] for stage in self.missing)
+            + ". Everything below is what it measured before.",
+        ]
+        partly = self.partly_done()
+        if partly:
+            lines += ["", "Stages it began: " + "; ".join(partly) + "."]
+        return [*lines, ""]
 
     # --- sections ---------------------------------------------------------------------------------
 
     def results_table(self) -> list[str]:
+        if not self.targets:
+            return self.not_measured("closed_loop")
         defaults = self.by_key["defaults"]["rps"]["median"]
         rows = []
         for t in self.targets:
@@ -101,27 +172,28 @@ class Report:
                     f"{number(rps['min'])}-{number(rps['max'])}",
                     ms(t["p50_ms"]),
                     ms(t["p99_ms"]),
-                    ratio(rps["median"] / self.ceiling),
+                    self.times_ceiling(rps["median"]),
                     "" if t["kind"] in {"defaults", "ceiling"} else ratio(defaults / rps["median"]),
                     f"{t['socket_errors']} / {t['non_2xx']}",
                     "-" if t["worker_recycles"] is None else str(t["worker_recycles"]),
                 ]
             )
         calls = self.in_process
-        rows.append(
-            [
-                "app in-process, one CPU (calls/s, no server)",
-                "-",
-                number(calls["median"]),
-                f"{number(calls['min'])}-{number(calls['max'])}",
-                "",
-                "",
-                ratio(calls["median"] / self.ceiling),
-                ratio(defaults / calls["median"]),
-                f"- / {self.r['in_process']['non_2xx']}",
-                "-",
-            ]
-        )
+        if calls is not None:
+            rows.append(
+                [
+                    "app in-process, one CPU (calls/s, no server)",
+                    "-",
+                    number(calls["median"]),
+                    f"{number(calls['min'])}-{number(calls['max'])}",
+                    "",
+                    "",
+                    self.times_ceiling(calls["median"]),
+                    ratio(defaults / calls["median"]),
+                    f"- / {self.r['in_process']['non_2xx']}",
+                    "-",
+                ]
+            )
         return table(
             [
                 "stack (all behind the same nginx)",
@@ -139,6 +211,8 @@ class Report:
         )
 
     def cpu_table(self) -> list[str]:
+        if not self.targets:
+            return self.not_measured("closed_loop")
         cpus = self.r["machine"]["cpus"]
         rows = []
         for t in self.targets:
@@ -155,20 +229,21 @@ class Report:
                     f"{t['rps']['median'] * total / (cpus * 10_000):.0f} %",
                 ]
             )
-        app_us = 1_000_000 / self.in_process["median"]
-        rows.append(
-            [
-                "app in-process (calls, no server)",
-                "-",
-                f"{app_us:.1f}",
-                "-",
-                "-",
-                "-",
-                f"{app_us:.1f}",
-                number(cpus * 1_000_000 / app_us),
-                "one CPU",
-            ]
-        )
+        if self.in_process is not None:
+            app_us = 1_000_000 / self.in_process["median"]
+            rows.append(
+                [
+                    "app in-process (calls, no server)",
+                    "-",
+                    f"{app_us:.1f}",
+                    "-",
+                    "-",
+                    "-",
+                    f"{app_us:.1f}",
+                    number(cpus * 1_000_000 / app_us),
+                    "one CPU",
+                ]
+            )
         return table(
             [
                 "stack",
@@ -182,10 +257,17 @@ class Report:
         )
 
     def goals_table(self, key: str) -> list[str]:
+        if key not in self.by_key:
+            return self.not_measured("closed_loop")
         target = self.by_key[key]
         rows = []
         for what, kind, minimum in RATIO_GOALS:
-            label, other = self.rate(kind)
+            measured = self.rate(kind)
+            if measured is None:
+                stage = "in_process" if kind == "in_process" else "closed_loop"
+                rows.append([f"≥ {minimum}x {what}", f"not measured ({STAGES[stage]})", ""])
+                continue
+            label, other = measured
             value = target["rps"]["median"] / other
             rate = number(target["rps"]["median"])
             rows.append(
@@ -195,7 +277,7 @@ class Report:
                     "met" if value >= minimum else "**missed**",
                 ]
             )
-        open_loop = self.r["open_loop"].get(key)
+        open_loop = self.r.get("open_loop", {}).get(key)
         if open_loop:
             share = self.r["settings"]["open_loop_share"]
             rows.append(
@@ -213,7 +295,7 @@ class Report:
         behind = [
             f"- {self.by_key[key]['label']}: {number(o['achieved_rate'])} of "
             f"{number(o['target_rate'])} req/s answered."
-            for key, o in self.r["open_loop"].items()
+            for key, o in self.r.get("open_loop", {}).items()
             if o["achieved_rate"] < KEPT_UP * o["target_rate"]
         ]
         if not behind:
@@ -229,6 +311,8 @@ class Report:
         ]
 
     def open_loop_table(self) -> list[str]:
+        if not self.r.get("open_loop"):
+            return self.not_measured("open_loop")
         rows = []
         for key, o in self.r["open_loop"].items():
             if o["errors"] or o["non_2xx"] or o["unanswered"]:
@@ -267,10 +351,14 @@ class Report:
         )
 
     def converge_section(self) -> list[str]:
-        converges = self.r["converge"]
+        converges = self.r.get("converge")
         if not converges:
+            if converges is None or "converge" in self.missing:
+                return [*self.not_measured("converge"), ""]
             return ["Not measured in this run (it reused a container).", ""]
         lines = []
+        if self.r["settings"].get("rerun") is False:
+            lines += ["No idempotent re-run in this run (`--no-rerun`).", ""]
         names = {
             "first": "First converge of the fresh instance",
             "again": "Idempotent re-run",
@@ -302,25 +390,30 @@ class Report:
             else ""
         )
         start = load["start"]
+        if "nginx" in v:  # read once the stacks run
+            container = f"{v['container']} with systemd, on all the machine's CPUs"
+            software = (
+                f"nginx {v['nginx']}, uWSGI {v['uwsgi']}, Python {v['python']}, "
+                f"Flask {v['flask']}, gunicorn {v['gunicorn']}, wrk {v['wrk']}, "
+                f"ansible-core {v['ansible_core']}"
+            )
+        else:
+            container = f"{NOT_READ}; Debian 13 with systemd, on all the machine's CPUs"
+            software = f"{NOT_READ}; ansible-core {v['ansible_core']}"
         return table(
             ["", ""],
             [
                 ["date", self.r["date"]],
                 ["machine", f"{m['cpu']}, {m['cpus']} CPUs, {m['memory_gib']} GiB, {m['os']}"],
                 ["kernel, Docker", f"{m['kernel']}, Docker engine {m['docker']}"],
-                ["bench container", f"{v['container']} with systemd, on all the machine's CPUs"],
-                [
-                    "versions",
-                    f"nginx {v['nginx']}, uWSGI {v['uwsgi']}, Python {v['python']}, "
-                    f"Flask {v['flask']}, gunicorn {v['gunicorn']}, wrk {v['wrk']}, "
-                    f"ansible-core {v['ansible_core']}",
-                ],
+                ["bench container", container],
+                ["versions", software],
                 ["collection", commit],
                 [
                     "load average (1, 5, 15 min)",
                     f"{start['load']} at the start, after waiting {start['waited_seconds']} s for "
-                    f"at most {self.r['settings']['max_load']}; {load['measure']} when measuring "
-                    f"began (our converges included); {load['end']} at the end",
+                    f"at most {self.r['settings']['max_load']}; {load.get('measure', '-')} when "
+                    f"measuring began (our converges included); {load.get('end', '-')} at the end",
                 ],
                 ["whole run, the wait included", f"{self.r['wall_seconds'] / 60:.1f} min"],
             ],
@@ -340,13 +433,30 @@ class Report:
             ]
         return lines
 
+    def began(self) -> bool:
+        """Whether the run got as far as its settings, machine and starting load."""
+        return all(key in self.r for key in ("settings", "machine", "versions", "load"))
+
     def markdown(self) -> str:
+        if not self.began():
+            return "\n".join(
+                [
+                    "# Benchmark: nothing measured",
+                    "",
+                    "<!-- Written by benchmarks/report.py from the results of a run that ended "
+                    "before its first figure. -->",
+                    *self.incomplete(),
+                ]
+            )
         s = self.r["settings"]
-        defaults = self.r["defaults"]
+        defaults = self.r.get("defaults", {})
+        wrk2 = self.r.get("wrk2_in_debian")
         generator = (
             "wrk2 is in Debian's archive now, yet this run used"
-            if self.r["wrk2_in_debian"]
+            if wrk2
             else "Debian packages wrk but not wrk2 (checked in this run), so this is"
+            if wrk2 is not None
+            else "Whether Debian packages wrk2 was not checked in this run; this is"
         )
         # The tables first: building them collects the run's problems.
         sections = {
@@ -363,15 +473,16 @@ class Report:
             if self.problems
             else [""]
         )
+        problems += self.incomplete()
         template = Template((Path(__file__).parent / "benchmark.md.in").read_text())
         return template.substitute(
             {name: "\n".join(lines) for name, lines in sections.items()},
             problems="\n".join(problems),
             cpus=self.r["machine"]["cpus"],
-            workers=defaults["workers"],
-            threads=defaults["threads"],
-            gunicorn=self.r["versions"]["gunicorn"],
-            access_log=self.r["nginx_access_log"],
+            workers=defaults.get("workers", "(not read)"),
+            threads=defaults.get("threads", "(not read)"),
+            gunicorn=self.r["versions"].get("gunicorn", "(version not read)"),
+            access_log=self.r.get("nginx_access_log", NOT_READ),
             connections=s["connections"],
             duration=s["duration_s"],
             load_cpu=s["load_cpu"],
@@ -381,7 +492,7 @@ class Report:
             open_loop_share=f"{s['open_loop_share']:.0%}",
             open_loop=f"{s['open_loop_s']:g}",
             generator=generator,
-            vassal=defaults["ini"].rstrip(),
+            vassal=defaults.get("ini", f"; {NOT_READ}").rstrip(),
         )
 
     def chart(self, path: Path) -> None:
@@ -389,15 +500,19 @@ class Report:
             (t["label"], t["rps"]["median"], t["rps"]["min"], t["rps"]["max"], t["kind"])
             for t in self.targets
         ]
-        bars.append(
-            (
-                "app in-process, one CPU (calls/s)",
-                self.in_process["median"],
-                self.in_process["min"],
-                self.in_process["max"],
-                "in_process",
+        if self.in_process is not None:
+            bars.append(
+                (
+                    "app in-process, one CPU (calls/s)",
+                    self.in_process["median"],
+                    self.in_process["min"],
+                    self.in_process["max"],
+                    "in_process",
+                )
             )
-        )
+        if not bars:
+            self.empty_chart(path)
+            return
         bars.reverse()  # matplotlib draws the first bar at the bottom
         labels = [b[0] for b in bars]
         medians = [b[1] for b in bars]
@@ -411,26 +526,46 @@ class Report:
             capsize=3,
         )
         for y, (_name, median, _lowest, highest, _colour) in enumerate(bars):
-            axes.text(
-                highest,
-                y,
-                f"  {median:,.0f}  ({median / self.ceiling:.2f}x ceiling)",
-                va="center",
-                fontsize=8,
-            )
+            share = "" if self.ceiling is None else f"  ({median / self.ceiling:.2f}x ceiling)"
+            axes.text(highest, y, f"  {median:,.0f}{share}", va="center", fontsize=8)
         axes.set_xlim(0, max(b[3] for b in bars) * 1.35)
         axes.set_xlabel("requests per second: median of the runs, bar = min-max")
         settings = self.r["settings"]
+        runs = len(self.targets[0]["runs"]) if self.targets else 0
         axes.set_title(
             f"GET / of the sample Flask app, wrk -t1 -c{settings['connections']} "
-            f"-d{settings['duration_s']}s x {settings['runs']}, {self.r['machine']['cpus']} CPUs, "
-            f"{self.r['date']}",
+            f"-d{settings['duration_s']}s x {runs}, {self.r['machine']['cpus']} CPUs, "
+            f"{self.r['date']}" + ("" if not self.missing else " (incomplete run)"),
             fontsize=10,
         )
         axes.grid(axis="x", alpha=0.3)
         figure.tight_layout()
         figure.savefig(path, metadata={"Software": None})
         plt.close(figure)
+
+    def empty_chart(self, path: Path) -> None:
+        """A chart that says nothing was measured (the page links it either way)."""
+        figure, axes = plt.subplots(figsize=(10, 1.6), dpi=110)
+        axes.axis("off")
+        axes.text(
+            0.5,
+            0.5,
+            f"No rate measured: the run ended before {STAGES['closed_loop']} "
+            f"({self.r.get('date', 'undated')})",
+            ha="center",
+            va="center",
+        )
+        figure.savefig(path, metadata={"Software": None})
+        plt.close(figure)
+
+
+def render(results: dict, markdown: Path, chart: Path) -> Report:
+    """Write the page and the chart of a results file (complete or not); the report, whose problems
+    and missing stages say whether the run met its requirements."""
+    report = Report(results)
+    markdown.write_text(report.markdown())
+    report.chart(chart)
+    return report
 
 
 def main() -> int:
@@ -439,13 +574,14 @@ def main() -> int:
     parser.add_argument("--markdown", type=Path, default=TOP / "docs/benchmark.md")
     parser.add_argument("--chart", type=Path, default=TOP / "docs/benchmark.png")
     args = parser.parse_args()
-    report = Report(json.loads(args.results.read_text()))
-    args.markdown.write_text(report.markdown())
-    report.chart(args.chart)
+    report = render(json.loads(args.results.read_text()), args.markdown, args.chart)
     print(f"wrote {args.markdown} and {args.chart}")
     for problem in report.problems:
         print(f"requirement broken: {problem}", file=sys.stderr)
-    return 1 if report.problems else 0
+    if report.missing:
+        missing = "; ".join(STAGES[stage] for stage in report.missing)
+        print(f"incomplete run, not measured: {missing}", file=sys.stderr)
+    return 1 if report.problems or report.missing else 0
 
 
 if __name__ == "__main__":

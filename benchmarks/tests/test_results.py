@@ -1,0 +1,180 @@
+"""How benchmarks/bench.py keeps its figures: written as each stage has them, kept on a failure.
+
+No container: the measuring functions get stand-ins for wrk and `docker exec`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import bench  # benchmarks/ is no package: found through sys.path
+
+
+def read(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def test_each_update_is_on_disk_at_once_and_whole(tmp_path: Path) -> None:
+    results = bench.Results(tmp_path / "results.json", tmp_path / "snapshots")
+    results.update(settings={"runs": 1})
+    assert read(tmp_path / "results.json")["settings"] == {"runs": 1}
+    results.update(machine={"cpus": 2})
+    on_disk = read(tmp_path / "results.json")
+    assert on_disk["settings"] == {"runs": 1}
+    assert on_disk["machine"] == {"cpus": 2}
+    assert on_disk["complete"] is False
+    assert "wall_seconds" in on_disk
+    # Written through a temporary file that is renamed: none is left beside it.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json", "snapshots"]
+    assert [p.name for p in sorted((tmp_path / "snapshots").iterdir())] == ["001.json", "002.json"]
+
+
+def test_an_earlier_runs_file_is_kept_aside(tmp_path: Path) -> None:
+    (tmp_path / "results.json").write_text('{"earlier": true}\n')
+    bench.Results(tmp_path / "results.json").update(settings={})
+    assert read(tmp_path / "results.previous.json") == {"earlier": True}
+    assert "earlier" not in read(tmp_path / "results.json")
+
+
+def test_stages_done_in_order_make_a_complete_run(tmp_path: Path) -> None:
+    results = bench.Results(tmp_path / "results.json")
+    for stage in bench.STAGES:
+        with results.stage(stage):
+            assert read(tmp_path / "results.json").get("running_stage") in {None, stage}
+            results.update(**{f"figures_of_{stage}": 1})
+    results.finish()
+    on_disk = read(tmp_path / "results.json")
+    assert on_disk["stages_done"] == list(bench.STAGES)
+    assert on_disk["complete"] is True
+    assert "running_stage" not in on_disk
+    assert "error" not in on_disk
+
+
+def test_a_failed_stage_keeps_what_came_before_and_names_itself(tmp_path: Path) -> None:
+    results = bench.Results(tmp_path / "results.json")
+    with results.stage("converge"):
+        results.update(converge=[{"label": "first"}])
+    with pytest.raises(TypeError), results.stage("stacks"):
+        results.update(defaults={"workers": 2})
+        raise TypeError("'int' object is not callable")
+    # main() records failures outside any stage; one a stage recorded stays as it is.
+    results.fail(RuntimeError("outside"), None)
+    results.finish()
+    on_disk = read(tmp_path / "results.json")
+    assert on_disk["converge"] == [{"label": "first"}]
+    assert on_disk["defaults"] == {"workers": 2}
+    assert on_disk["stages_done"] == ["converge"]
+    assert on_disk["failed_stage"] == "stacks"
+    assert on_disk["error"] == "TypeError: 'int' object is not callable"
+    assert on_disk["complete"] is False
+
+
+def test_a_failure_before_any_stage_is_recorded(tmp_path: Path) -> None:
+    results = bench.Results(tmp_path / "results.json")
+    results.fail(KeyboardInterrupt(), None)
+    on_disk = read(tmp_path / "results.json")
+    assert on_disk["failed_stage"] is None
+    assert on_disk["error"] == "KeyboardInterrupt"
+
+
+def fake_wrk(rates: list[float], fail_at: int | None = None):
+    """A stand-in for bench.wrk returning the given rates in turn; raises at call fail_at."""
+    calls = iter(range(len(rates)))
+
+    def wrk(target: bench.Target, seconds: int) -> dict:
+        number = next(calls)
+        if number == fail_at:
+            raise RuntimeError("wrk broke")
+        return {
+            "rps": rates[number],
+            "requests": 100,
+            "p50_ms": 1.0,
+            "p99_ms": 2.0,
+            "non_2xx": 0,
+            "socket_errors": 0,
+            "cpu_us_per_request": {"nginx": 10.0},
+        }
+
+    return wrk
+
+
+TARGETS = [
+    bench.Target("ceiling", "ceiling", "ceiling", 8081, "-"),
+    bench.Target("defaults", "defaults", "defaults", 80, "none"),
+]
+
+
+def test_the_closed_loop_hands_over_every_run_and_the_rounds_done(monkeypatch) -> None:
+    monkeypatch.setattr(bench, "wrk", fake_wrk([10, 20, 11, 21]))
+    seen = []
+    closed = bench.measure_closed_loop(
+        TARGETS,
+        2,
+        1,
+        0,
+        lambda runs, rounds: seen.append(({k: len(v) for k, v in runs.items()}, rounds)),
+    )
+    assert seen == [
+        ({"ceiling": 1, "defaults": 0}, 0),
+        ({"ceiling": 1, "defaults": 1}, 1),
+        ({"ceiling": 2, "defaults": 1}, 1),
+        ({"ceiling": 2, "defaults": 2}, 2),
+    ]
+    assert closed["ceiling"]["rps"] == {"median": 10.5, "min": 10, "max": 11}
+    assert closed["defaults"]["rps"] == {"median": 20.5, "min": 20, "max": 21}
+
+
+def test_a_closed_loop_that_fails_keeps_its_runs_and_rounds(monkeypatch, tmp_path: Path) -> None:
+    """closed_loop_stage as bench() runs it, with wrk failing in the second round."""
+    monkeypatch.setattr(bench, "wrk", fake_wrk([10, 20, 11, 21], fail_at=3))
+    monkeypatch.setattr(bench, "worker_recycles", lambda target, since: None)
+    results = bench.Results(tmp_path / "results.json")
+    results.update(load={"start": {}})
+    args = type("Args", (), {"runs": 2, "duration": 1, "warmup": 0})()
+    with pytest.raises(RuntimeError, match="wrk broke"), results.stage("closed_loop"):
+        bench.closed_loop_stage(args, results, TARGETS)
+    on_disk = read(tmp_path / "results.json")
+    assert on_disk["failed_stage"] == "closed_loop"
+    assert on_disk["closed_loop_rounds"] == 1
+    assert [t["key"] for t in on_disk["targets"]] == ["ceiling", "defaults"]
+    assert [len(t["runs"]) for t in on_disk["targets"]] == [1, 1]
+    # The second round's first run, though its round never ended.
+    assert [r["rps"] for r in on_disk["closed_loop_runs"]["ceiling"]] == [10, 11]
+
+
+def test_in_process_runs_are_handed_over_one_by_one(monkeypatch) -> None:
+    outputs = iter(
+        json.dumps({"calls_per_second": rate, "non_2xx": 0}) for rate in (100.0, 300.0, 200.0)
+    )
+    monkeypatch.setattr(bench, "inside", lambda *command, **options: next(outputs))
+    seen = []
+    final = bench.measure_in_process(3, 0.1, seen.append)
+    assert [len(s["runs"]) for s in seen] == [1, 2, 3]
+    assert seen[0]["calls_per_second"] == {"median": 100.0, "min": 100.0, "max": 100.0}
+    assert final["calls_per_second"] == {"median": 200.0, "min": 100.0, "max": 300.0}
+
+
+def test_a_closed_loop_that_ends_leaves_the_table_of_all_rounds(
+    monkeypatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(bench, "wrk", fake_wrk([10, 20, 11, 21]))
+    monkeypatch.setattr(bench, "worker_recycles", lambda target, since: 0)
+    results = bench.Results(tmp_path / "results.json")
+    results.update(load={"start": {}})
+    args = type("Args", (), {"runs": 2, "duration": 1, "warmup": 0})()
+    with results.stage("closed_loop"):
+        closed = bench.closed_loop_stage(args, results, TARGETS)
+    on_disk = read(tmp_path / "results.json")
+    assert "closed_loop_runs" not in on_disk
+    assert on_disk["closed_loop_rounds"] == 2
+    assert [t["rps"] for t in on_disk["targets"]] == [
+        closed["ceiling"]["rps"],
+        closed["defaults"]["rps"],
+    ]
+    assert [t["worker_recycles"] for t in on_disk["targets"]] == [0, 0]
