@@ -17,7 +17,7 @@ SCENARIOS ?= default ec2_like fleet multi_python pitfalls
 help:
 	@echo "make demo        deploy the sample app on a local stand-in host and show its page"
 	@echo "make demo-clean  remove the demo host"
-	@echo "make test        lint, sanity, unit tests, Molecule scenarios ($(SCENARIOS))"
+	@echo "make test        lint, package, sanity, unit tests, Molecule scenarios ($(SCENARIOS)), bench smoke"
 	@echo "make bench       measure the served stack against its alternatives (docs/benchmark.md)"
 	@echo "make scale       time site.yml converging 1, 4 and 8 hosts at once (docs/scale.md)"
 

@@ -184,6 +184,9 @@ def ansible_playbook(
     env["ANSIBLE_COLLECTIONS_PATH"] = ":".join(
         filter(None, [str(collections), env.get("ANSIBLE_COLLECTIONS_PATH", "")])
     )
+    # Plain text to match against: Molecule's own runs force colours on.
+    env.pop("ANSIBLE_FORCE_COLOR", None)
+    env.pop("PY_COLORS", None)
     env["ANSIBLE_NOCOLOR"] = "1"
     if json_output:
         env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"

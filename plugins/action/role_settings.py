@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.pyops.uwsgi.plugins.module_utils import role_rules
+from ansible_collections.pyops.uwsgi.plugins.module_utils import pip_settings, role_rules
 from ansible_collections.pyops.uwsgi.plugins.plugin_utils import role_settings
 
 
@@ -35,6 +35,8 @@ class ActionModule(ActionBase):
             )
             return result
         result.update(changed=False, settings=settings)
+        if role == "uwsgi":
+            result["pip_environment"] = pip_settings.environment("uwsgi", settings)
         if (role, entry_point) == ("nginx", "site"):
             result["site"] = role_rules.nginx_site(settings)
         return result

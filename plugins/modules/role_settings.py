@@ -77,6 +77,12 @@ settings:
   description: The entry point's settings, each converted to the type its argument spec gives.
   returned: success
   type: dict
+pip_environment:
+  description:
+    - For the uwsgi role, pip's settings (index, extra indexes, CA bundle) as environment variables
+      for the pip method's builds; empty ones are left out.
+  returned: success, with O(role=uwsgi)
+  type: dict
 site:
   description:
     - For the nginx role's C(site) entry point, the values the site is written from, decided in
