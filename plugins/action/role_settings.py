@@ -4,9 +4,10 @@
 
 from __future__ import annotations
 
+from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible_collections.pyops.uwsgi.plugins.module_utils import pip_settings, role_rules
-from ansible_collections.pyops.uwsgi.plugins.plugin_utils import role_settings
+from ansible_collections.pyops.uwsgi.plugins.plugin_utils import role_settings, tls_files
 
 
 class ActionModule(ActionBase):
@@ -24,8 +25,19 @@ class ActionModule(ActionBase):
         raw = role_settings.gather(options, task_vars or {}, self._templar, item)
         context = args.get("context", "")
         settings, errors = role_settings.validate(options, raw, context, role=role)
+        readings = dict(args.get("readings") or {})
+        controller_files = {}
+        if not errors and (role, entry_point) == ("nginx", "site"):
+            readings = tls_files.host_readings(settings, readings)
+            # A certificate and key on the controller are read here, where they are: only the
+            # key's public half goes on to the rules.
+            controller_files, material = tls_files.controller_material(
+                settings, self._find_tls_file
+            )
+            if material is not None:
+                readings["tls"] = material
         if not errors:
-            errors = role_rules.errors(role, entry_point, settings, args.get("readings"))
+            errors = role_rules.errors(role, entry_point, settings, readings)
         if errors:
             what = f"pyops.uwsgi.{role}" + (f" ({context})" if context else "")
             result.update(
@@ -38,5 +50,14 @@ class ActionModule(ActionBase):
         if role == "uwsgi":
             result["pip_environment"] = pip_settings.environment("uwsgi", settings)
         if (role, entry_point) == ("nginx", "site"):
-            result["site"] = role_rules.nginx_site(settings)
+            result["site"] = role_rules.nginx_site(settings, readings)
+            result["tls_files"] = controller_files
         return result
+
+    def _find_tls_file(self, path):
+        """PATH on the controller as ansible.builtin.copy's src finds it (files/ of the role, the
+        play), or None."""
+        try:
+            return self._find_needle("files", path)
+        except AnsibleError:
+            return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from ansible_collections.pyops.uwsgi.plugins.module_utils import pip_settings, values
+from ansible_collections.pyops.uwsgi.plugins.module_utils import pip_settings, tls, values
 
 _RELEASE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
 _RELEASE_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)*$")
@@ -170,7 +170,7 @@ def _headers_rule(s):
     )
 
 
-def nginx_site_rules(s, _readings):
+def nginx_site_rules(s, readings):
     """One site of the nginx role (entry point site)."""
     upstream, uwsgi_pass = s["nginx_site_upstream"], s["nginx_site_uwsgi_pass"]
     listen, names = s["nginx_site_listen"], s["nginx_site_server_names"]
@@ -236,6 +236,42 @@ def nginx_site_rules(s, _readings):
         "nginx_site_client_max_body_size must be an nginx size such as 10m, not"
         f" '{s['nginx_site_client_max_body_size']}'.",
     )
+    yield from nginx_site_tls_rules(s, readings)
+
+
+def nginx_site_tls_rules(s, readings):
+    """The site's HTTPS: its settings, and the certificate and key READINGS["tls"] holds, if any.
+
+    READINGS["tls"]: {"chain": PEM, "public_key": PEM of the key's public half, "where": {
+    "certificate": ..., "key": ...} (where each was read), "key_owner", "key_mode" (a key on the
+    host), "error": why they could not be read}. Given for nginx_site_tls files, before anything
+    changes.
+    """
+    if s["nginx_site_tls"] == "none":
+        return
+    yield from tls.rules(s)
+    if s["nginx_site_tls"] == "acme":
+        yield from tls.acme_rules(s)
+    material = (readings or {}).get("tls")
+    if not material or s["nginx_site_tls"] != "files":
+        return
+    if material.get("error"):
+        yield False, material["error"]
+        return
+    owner, mode = material.get("key_owner"), material.get("key_mode")
+    yield (
+        owner is None or (owner == "root" and int(str(mode), 8) & 0o077 == 0),
+        f"nginx_site_tls_key ({material['where']['key']}) must belong to root and be readable by"
+        f" root only (mode 0600 or 0400), as nginx reads it before it drops privileges; it is"
+        f" {owner}'s, mode {mode}. chown root:root and chmod 0600 it.",
+    )
+    for message in tls.material_errors(
+        s["nginx_site_server_names"],
+        material.get("chain"),
+        material.get("public_key"),
+        material["where"],
+    ):
+        yield False, message
 
 
 RULES = {
@@ -253,8 +289,11 @@ def errors(role, entry_point, settings, readings=None):
     return [message for ok, message in rules(settings, readings or {}) if not ok]
 
 
-def nginx_site(s):
-    """The values the nginx site template is written from, decided here rather than in Jinja."""
+def nginx_site(s, readings=None):
+    """The values the nginx site template is written from, decided here rather than in Jinja.
+
+    READINGS (optional): what the host says for an HTTPS site (tls.site_tls).
+    """
     upstream = s["nginx_site_upstream"]
     # "_" names no host: it makes the site the one for any Host no other site claims, said outright.
     default = "_" in s["nginx_site_server_names"]
@@ -269,4 +308,5 @@ def nginx_site(s):
         "uwsgi_pass": f"pyops_{s['nginx_site_name']}" if upstream else s["nginx_site_uwsgi_pass"],
         "static_alias": static_dir.rstrip("/") + "/" if static_dir else "",
         "target": values.site_target(s["nginx_site_listen"], s["nginx_site_server_names"]),
+        "tls": tls.site_tls(s, readings),
     }

@@ -83,13 +83,14 @@ def peer_network(value):
     return network.prefixlen > 0
 
 
-def site_target(listen, server_names):
+def site_target(listen, server_names, scheme="http"):
     """Where a check reaches an nginx site from the host itself, and the Host it sends.
 
     The first listen value on TCP (not a unix socket), on loopback unless it names an address; the
     first server name that is a host name (not "_", a wildcard or a regex), else "localhost".
-    Returns {"address", "port", "host", "url"} with url "http://ADDRESS:PORT"; with no TCP listen
-    value, address and url are "" and port 0.
+    Returns {"address", "port", "host", "url"} with url "SCHEME://ADDRESS:PORT" (SCHEME http, or
+    https for the TLS listen values of an HTTPS site, where HOST is also the TLS server name); with
+    no TCP listen value, address and url are "" and port 0.
     """
     # nginx listens on port 80 when a server has no listen directive.
     tcp = [
@@ -110,4 +111,9 @@ def site_target(listen, server_names):
         address = "127.0.0.1"
     elif address == "[::]":
         address = "[::1]"
-    return {"address": address, "port": int(port), "host": host, "url": f"http://{address}:{port}"}
+    return {
+        "address": address,
+        "port": int(port),
+        "host": host,
+        "url": f"{scheme}://{address}:{port}",
+    }

@@ -44,6 +44,12 @@ options:
       - What the role read from the host for its rules, such as C(apt_cache_rc) for the uwsgi role
         (the exit status of C(apt-cache show) for each Python version's packages), C(distribution)
         and C(python3).
+      - For an HTTPS site of the nginx role (C(tasks/tls_read.yml)), C(nginx_version) (C(nginx -v)),
+        C(chain_b64) / C(chain_error) (the site's certificate as the host has it), C(public_key) /
+        C(public_key_error) (C(openssl pkey -pubout) of a key kept on the host; the key itself is
+        never read off the host), C(key_stat) and C(resolv_conf_b64).
+      - A certificate and key on the controller (C(nginx_site_tls=files)) are read by the action
+        itself, where they are; only the key's public half is compared with the certificate.
     type: dict
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -87,8 +93,15 @@ site:
   description:
     - For the nginx role's C(site) entry point, the values the site is written from, decided in
       Python, namely C(listen) (with C(default_server) where the names include C(_)), C(uwsgi_pass),
-      C(upstream_name), C(static_alias) and C(target) (where a check reaches the site from the
-      host).
+      C(upstream_name), C(static_alias), C(target) (where a check reaches the site from the
+      host) and C(tls) (the values of an HTTPS site's server blocks, from
+      C(plugins/module_utils/tls.py)).
+  returned: success, with O(entry_point=site)
+  type: dict
+tls_files:
+  description:
+    - For an nginx site with C(nginx_site_tls=files) from the controller, where the certificate and
+      key were found there (C(certificate), C(key)), for the tasks that copy them.
   returned: success, with O(entry_point=site)
   type: dict
 errors:

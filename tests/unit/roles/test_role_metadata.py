@@ -69,13 +69,13 @@ def test_app_validate_entry_point_takes_the_same_options():
 
 # The Python that holds each role's rules (module_utils/).
 RULES = {
-    "app": ["app_plan.py", "pip_settings.py"],
+    "app": ["app_plan.py", "pip_settings.py", "tls.py"],
     "uwsgi": ["role_rules.py", "pip_settings.py"],
-    "nginx": ["role_rules.py"],
+    "nginx": ["role_rules.py", "tls.py"],
     "platform": [],
 }
 # Entry points whose options are lists of other entry points' settings, checked item by item.
-LIST_ENTRY_POINTS = {"apps", "sites"}
+LIST_ENTRY_POINTS = {"apps", "sites", "check"}
 
 
 @pytest.mark.parametrize("role", ROLES)
