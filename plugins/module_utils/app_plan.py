@@ -19,7 +19,7 @@ import json
 import posixpath
 import re
 
-from ansible_collections.pyops.uwsgi.plugins.module_utils import pip_settings, values
+from ansible_collections.pyops.uwsgi.plugins.module_utils import pip_settings, tls, values
 from ansible_collections.pyops.uwsgi.plugins.module_utils.render import (
     RenderError,
     systemd_unit,
@@ -790,6 +790,7 @@ def _rules(app, controller):
     yield from _uwsgi_rules(app)
     yield from _socket_rules(app)
     yield from _site_rules(app)
+    yield from _tls_rules(app)
 
 
 def _pip_requirement(item):
@@ -878,7 +879,7 @@ def make_plan(
     texts, error = _render(app)
     if error:
         return {"errors": [error]}
-    return {"errors": [], "plan": _assemble(app, texts)}
+    return {"errors": [], "plan": _with_tls(app, _assemble(app, texts))}
 
 
 def _assemble(app, texts):
@@ -989,3 +990,66 @@ def _assemble(app, texts):
         # Seconds to wait for the app's processes to leave a supervisor.
         "stop_timeout": s["app_worker_reload_mercy"] + 10,
     }
+
+
+# --- HTTPS: the app's app_tls_* settings, handed to its nginx site (module_utils/tls.py) ---------
+
+# app setting -> the nginx site's.
+TLS_SITE_SETTINGS = {
+    "app_tls": "nginx_site_tls",
+    "app_tls_listen": "nginx_site_tls_listen",
+    "app_tls_certificate": "nginx_site_tls_certificate",
+    "app_tls_key": "nginx_site_tls_key",
+    "app_tls_remote_src": "nginx_site_tls_remote_src",
+    "app_tls_hsts_max_age": "nginx_site_tls_hsts_max_age",
+    "app_tls_hsts_include_subdomains": "nginx_site_tls_hsts_include_subdomains",
+    "app_tls_hsts_preload": "nginx_site_tls_hsts_preload",
+}
+# The names tls.rules gives its messages, for the app's settings.
+APP_TLS_NAMES = {
+    "tls": "app_tls",
+    "listen": "app_http_listen",
+    "tls_listen": "app_tls_listen",
+    "server_names": "app_server_names",
+    "certificate": "app_tls_certificate",
+    "key": "app_tls_key",
+    "remote_src": "app_tls_remote_src",
+    "hsts_max_age": "app_tls_hsts_max_age",
+    "hsts_include_subdomains": "app_tls_hsts_include_subdomains",
+    "hsts_preload": "app_tls_hsts_preload",
+}
+
+
+def _tls_rules(app):
+    s = app.s
+    yield from tls.rules(s, APP_TLS_NAMES)
+    yield (
+        s["app_tls_ca_file"] == ""
+        or values.ABSOLUTE_PATH.fullmatch(s["app_tls_ca_file"]) is not None,
+        "app_tls_ca_file must be an absolute path on the host (the CA bundle the health check"
+        f" trusts for the site's certificate) or empty; got '{s['app_tls_ca_file']}'.",
+    )
+
+
+def _with_tls(app, plan):
+    """PLAN with the app's HTTPS: its nginx site takes the TLS settings, the health check HTTPS."""
+    s = app.s
+    if s["app_tls"] == "none":
+        return plan
+    plan["nginx_site"].update({site: s[own] for own, site in TLS_SITE_SETTINGS.items()})
+    target = values.site_target(s["app_tls_listen"], s["app_server_names"], scheme="https")
+    ca_file = s["app_tls_ca_file"]
+    if not ca_file and s["app_tls"] == "self_signed":
+        ca_file = tls.paths(app.name, "self_signed")["certificate"]
+    plan["health"].update(
+        {
+            "scheme": "https",
+            "url": target["url"] + s["app_health_path"],
+            "address": target["address"].strip("[]"),
+            "port": target["port"],
+            # The TLS server name too: the health check asks as a client of the site's name would.
+            "host": target["host"],
+            "ca_file": ca_file,
+        }
+    )
+    return plan

@@ -12,6 +12,7 @@ from importlib import util
 import pytest
 import yaml
 from ansible_collections.pyops.uwsgi.plugins.module_utils import role_rules
+from ansible_collections.pyops.uwsgi.plugins.plugin_utils import tls_files
 from ansible_collections.pyops.uwsgi.tests.unit.plugins import stand_in
 
 CASES = yaml.safe_load((stand_in.ROOT / "tests" / "unit" / "bad_inputs.yml").read_text())
@@ -28,9 +29,21 @@ def refusal(case):
         overrides.setdefault("nginx_site_name", "probe")
         overrides.setdefault("nginx_site_uwsgi_pass", "unix:/run/uwsgi/probe/probe.sock")
     checked, errors = stand_in.settings(role, entry_point, **overrides)
+    if not errors and entry_point == "site":
+        # As the role_settings action does: a certificate and key on the controller are read.
+        readings = dict(readings)
+        material = tls_files.controller_material(checked, _find)[1]
+        if material is not None:
+            readings["tls"] = material
     if not errors:
         errors = role_rules.errors(role, entry_point, checked, readings)
     return " ".join(errors)
+
+
+def _find(path):
+    """A controller path as the action finds it; here relative to the repository."""
+    found = stand_in.ROOT / path
+    return str(found) if found.is_file() else None
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case["case"] for case in CASES])

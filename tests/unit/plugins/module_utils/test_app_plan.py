@@ -178,6 +178,11 @@ RULES = {
         {"app_static_url": "static"},
         {"app_static_url": "/static/", "app_static_dir": "assets"},
     ),
+    "health check CA": (
+        "app_tls_ca_file",
+        {"app_tls_ca_file": "certs/ca.pem"},
+        {"app_tls_ca_file": "/etc/ssl/certs/ca-certificates.crt"},
+    ),
 }
 
 
