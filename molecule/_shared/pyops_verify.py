@@ -11,6 +11,7 @@ import json
 import os
 import shlex
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -150,6 +151,21 @@ _TCP_CONNECT = (
 )
 
 
+def gixy_findings(host):
+    """(exit status, findings) of gixy on the instance's whole nginx configuration (nginx -T)."""
+    dump = host.check_output("nginx -T 2>/dev/null")
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as conf:
+        conf.write(dump)
+        conf.flush()
+        gixy = subprocess.run(
+            ["gixy", "--format", "json", conf.name],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    return gixy.returncode, json.loads(gixy.stdout or "[]"), gixy.stdout + gixy.stderr
+
+
 def fingerprint(host):
     """A text that changes when anything the roles manage on the instance changes."""
     return host.run(_FINGERPRINT).stdout
@@ -207,10 +223,23 @@ def ansible_playbook(
     )
 
 
-def start_load(host, targets, connections=8, max_seconds=900, tally=None):
+def start_load(
+    host,
+    targets,
+    connections=8,
+    max_seconds=900,
+    tally=None,
+    *,
+    https_cafile=None,
+    retry_closed=False,
+):
     """Start loadgen.py in the instance against TARGETS ({server name: path}); see finish_load.
 
-    With TALLY, the report counts the values of that key in the JSON answers.
+    With TALLY, the report counts the values of that key in the JSON answers. With HTTPS_CAFILE,
+    the requests go over HTTPS (port 443), each certificate checked against that CA bundle. With
+    RETRY_CLOSED, a GET the server's close of its keep-alive connection cut off is sent again once,
+    as browsers do (nginx closes idle keep-alive connections when it reloads); the report counts
+    them in retried_closed.
     """
     source = base64.b64encode((SHARED / "loadgen.py").read_bytes()).decode()
     host.run_expect([0], f"echo {source} | base64 -d > /root/loadgen.py && rm -f /root/load.*")
@@ -222,6 +251,8 @@ def start_load(host, targets, connections=8, max_seconds=900, tally=None):
         f"setsid python3 /root/loadgen.py {target_args} --connections {connections} "
         f"--stop-file /root/load.stop --max-seconds {max_seconds} "
         f"{'--tally ' + shlex.quote(tally) if tally else ''} "
+        f"{'--https --port 443 --cafile ' + shlex.quote(https_cafile) if https_cafile else ''} "
+        f"{'--retry-closed' if retry_closed else ''} "
         "> /root/load.json 2> /root/load.err < /dev/null &",
     )
     time.sleep(2)

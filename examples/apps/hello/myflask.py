@@ -5,7 +5,7 @@ import socket
 import sys
 import time
 
-from flask import Flask, abort
+from flask import Flask, abort, request
 
 application = Flask(__name__)
 
@@ -25,6 +25,12 @@ def version():
 def whoami():
     # Which host and worker process answered: tells load-balanced hosts and recycled workers apart.
     return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+@application.route("/scheme")
+def scheme():
+    # How the app sees the request's scheme (wsgi.url_scheme, from nginx's HTTPS variable).
+    return {"scheme": request.scheme, "https": request.environ.get("HTTPS", ""), "url": request.url}
 
 
 @application.route("/sleep/<int:seconds>")

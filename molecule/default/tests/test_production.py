@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
-import tempfile
 import time
 
 import pytest
@@ -16,6 +15,7 @@ from pyops_verify import (
     ROOT,
     ansible_playbook,
     finish_load,
+    gixy_findings,
     http,
     master_pid,
     scenario_apps,
@@ -44,19 +44,9 @@ def workers(host, app):
 
 
 def test_gixy_finds_nothing_in_nginx_configuration(host):
-    dump = host.check_output("nginx -T 2>/dev/null")
-    assert "uwsgi_param UWSGI_" not in dump
-    with tempfile.NamedTemporaryFile("w", suffix=".conf") as conf:
-        conf.write(dump)
-        conf.flush()
-        gixy = subprocess.run(
-            ["gixy", "--format", "json", conf.name],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    findings = json.loads(gixy.stdout or "[]")
-    assert gixy.returncode == 0 and findings == [], gixy.stdout + gixy.stderr
+    assert "uwsgi_param UWSGI_" not in host.check_output("nginx -T 2>/dev/null")
+    rc, findings, output = gixy_findings(host)
+    assert rc == 0 and findings == [], output
 
 
 def test_body_over_the_limit_is_refused_by_nginx(host):
