@@ -14,7 +14,7 @@ description:
     path) with C(Host) O(host). Returns the status and the certificate the site served.
   - M(ansible.builtin.uri) cannot do this for a site reached on loopback, because it takes the TLS
     server name from the URL. Used by the P(pyops.uwsgi.app#role) role's health check through an
-    HTTPS site, and by P(pyops.uwsgi.fleet#playbook) for the front's sites.
+    HTTPS site, and by the C(pyops.uwsgi.fleet) playbook for the front's sites.
   - Fails when the connection or the TLS handshake fails (a certificate that does not verify, for
     one); an HTTP status is returned, not judged.
 options:
@@ -52,9 +52,13 @@ options:
     default: 10
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying
+      target, if not supported the action will be skipped.
     support: full
-    details: It changes nothing, so it runs in check mode too.
+    details: The request is sent in check mode too; ask for a path that only reads.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in
+      check_mode), when in diff mode.
     support: none
 author:
   - pyops.uwsgi contributors (!UNKNOWN)
