@@ -19,7 +19,7 @@ import json
 import posixpath
 import re
 
-from ansible_collections.pyops.uwsgi.plugins.module_utils import pip_settings, values
+from ansible_collections.pyops.uwsgi.plugins.module_utils import pip_settings, uwsgi_literal, values
 from ansible_collections.pyops.uwsgi.plugins.module_utils.render import (
     RenderError,
     systemd_unit,
@@ -58,8 +58,22 @@ SHARED_ROOTS = ("/", "/srv", "/var", "/usr", "/etc", "/opt", "/home")
 SHARED_STATE_DIRS = ("/", "/var", "/var/lib", "/srv")
 # Where the apps' own uWSGI configurations live (app_supervisor systemd) and their units.
 SERVICE_INI_DIR = "/etc/uwsgi/services"
+# Per app, the envdirs of the values an ini line cannot carry (root:APP, 0750 and 0640).
+ENV_DIR = "/etc/uwsgi/env"
 UNIT_DIR = "/etc/systemd/system"
 DEFAULT_RUN_DIR = "/run/uwsgi"
+# The setting behind each option the role writes from a user's value.
+_SETTING_OF_OPTION = {
+    "env": "app_env",
+    "chdir": "app_root",
+    "pythonpath": "app_root",
+    "virtualenv": "app_root",
+    "socket": "app_socket",
+    "module": "app_wsgi_module",
+    "uid": "app_user",
+    "gid": "app_group",
+    "chown-socket": "app_user",
+}
 _UNIT_SETTING = re.compile(r"^[A-Z][A-Za-z0-9]+$")
 _GIT_VERSION = re.compile(r"^[^ ;]+$")
 _GROUP_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
@@ -309,8 +323,45 @@ class _App:
             "log-5xx": True,
             "log-master": True,
             "logger": f"syslog:uwsgi-{self.name}",
-            "env": [f"{key}={value}" for key, value in s["app_env"].items()],
+            # The environment: on env lines where an ini line can carry the value exactly, the
+            # rest in an envdir of files uWSGI reads as they are (environment()).
+            "env": [f"{key}={value}" for key, value in self.environment()[0].items()],
+            "envdir": self.envdir_path(),
         }
+
+    def environment(self):
+        """(for env lines, for the envdir, refused): app_env split by what can carry each value."""
+        lines, files, refused = {}, {}, {}
+        for key, value in self.s["app_env"].items():
+            text = value if isinstance(value, str) else json.dumps(value)
+            try:
+                uwsgi_literal.env_ini_value(key, text)
+                lines[key] = text
+                continue
+            except (TypeError, ValueError) as exc:
+                reason = str(exc)
+            try:
+                files[key] = uwsgi_literal.envdir_content(text)
+            except (TypeError, ValueError) as exc:
+                refused[key] = f"{reason}; nor can a file of uWSGI's envdir carry it: {exc}"
+        return lines, files, refused
+
+    def envdir_path(self):
+        """The envdir of this environment (named after its content, so a deploy never edits the
+        one serving), or None when the env lines carry everything."""
+        files = self.environment()[1]
+        return f"{ENV_DIR}/{self.name}/{_digest(files, 12)}" if files else None
+
+    def raw_options(self):
+        """Options whose values uWSGI is to expand: the role's "%k" (one worker per core)."""
+        return ("processes",) if self.options().get("processes") == "%k" else ()
+
+    def setting_of(self, error):
+        """The setting a RenderError about one option comes from."""
+        option = str(error).split("'")[1] if "'" in str(error) else ""
+        if option in self.s["app_uwsgi_options"]:
+            return "app_uwsgi_options"
+        return _SETTING_OF_OPTION.get(option, "app_uwsgi_options")
 
     def options(self):
         """The vassal's options: the role's, with app_uwsgi_options merged over them."""
@@ -689,6 +740,8 @@ def _uwsgi_rules(app):
         "app_env names must be environment variable names (letters, digits, '_'); got"
         f" {list(s['app_env'])}.",
     )
+    for key, reason in app.environment()[2].items():
+        yield (False, f"app_env {key} cannot reach the app as it is: {reason}.")
 
 
 def _socket_rules(app):
@@ -800,7 +853,7 @@ def _render(app):
     """The texts of the vassal, the canary and the units, or (None, error)."""
     known = app.host.get("uwsgi_options")
     options = app.options()
-    generation = _digest(options, 8)
+    generation = _digest([options, app.environment()[1]], 8)
     canary = {
         **options,
         # The canary: the new release on a socket of its own, one worker, logging to its unit;
@@ -824,14 +877,16 @@ def _render(app):
         vassal = uwsgi_ini(
             {**options, "procname-prefix-spaced": f"{app.name} {generation}"},
             known_options=known,
+            raw=app.raw_options(),
         )
+        canary_ini = uwsgi_ini(canary, raw=app.raw_options())
     except RenderError as exc:
         if known is not None and "is not an option" in str(exc):
             return None, (
                 f"{exc} ({app.uwsgi['binary']} --help does not list it): check its spelling in"
                 " app_uwsgi_options, or load the plugin that provides it."
             )
-        return None, f"app_uwsgi_options or app_env: {exc}"
+        return None, f"{app.setting_of(exc)}: {exc}"
     try:
         units = {
             "service": app.service_unit(),
@@ -844,7 +899,7 @@ def _render(app):
         "options": options,
         "generation": generation,
         "vassal": header + vassal,
-        "canary": uwsgi_ini(canary),
+        "canary": canary_ini,
         "units": units,
     }
     return texts, None
@@ -936,6 +991,12 @@ def _assemble(app, texts):
             "tmpfiles": f"/etc/tmpfiles.d/uwsgi-app-{app.name}.conf",
         },
         "directories": app.directories(),
+        # What an env line cannot carry: files of uWSGI's envdir, one per variable (no envdir: {}).
+        "envdir": {
+            "root": f"{ENV_DIR}/{app.name}",
+            "path": app.envdir_path() or "",
+            "files": app.environment()[1],
+        },
         "tmpfiles": app.tmpfiles(),
         "vassal": {
             "options": texts["options"],

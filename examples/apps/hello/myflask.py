@@ -36,5 +36,33 @@ def sleep(seconds):
     return {"slept": seconds}
 
 
+@application.route("/echo/<name>")
+def echo(name):
+    # What the app got: an environment variable named PYOPS_ECHO_*, as the process has it, and
+    # uWSGI's own view of its options (uwsgi.opt): lets the tests compare values byte for byte.
+    # Other variables stay private.
+    if not name.startswith("PYOPS_ECHO_"):
+        abort(404)
+    try:
+        import uwsgi  # noqa: PLC0415 - only there when uWSGI runs the app
+
+        options = {key: _text(value) for key, value in uwsgi.opt.items()}
+    except ImportError:
+        options = {}
+    env_lines = options.get("env", [])
+    env_lines = env_lines if isinstance(env_lines, list) else [env_lines]
+    return {
+        "environ": os.environ.get(name),
+        "uwsgi_env": [line.split("=", 1)[1] for line in env_lines if line.startswith(name + "=")],
+        "procname_append": options.get("procname-append"),
+    }
+
+
+def _text(value):
+    if isinstance(value, list):
+        return [_text(item) for item in value]
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
+
+
 if __name__ == "__main__":
     application.run(host="127.0.0.1")

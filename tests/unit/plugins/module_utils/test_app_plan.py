@@ -360,16 +360,72 @@ def test_a_misspelt_option_names_the_binary_and_the_fix():
 @pytest.mark.parametrize(
     ("settings", "named"),
     [
-        ({"app_env": {"A": "one\nsocket = 0.0.0.0:1717"}}, "app_env"),
+        # Neither an env line (line break) nor an envdir file (ends in whitespace) carries it.
+        ({"app_env": {"A": "one\nsocket = 0.0.0.0:1717 "}}, "app_env A"),
+        (
+            {"app_uwsgi_options": {"procname-append": "x\nsocket = 0.0.0.0:1717"}},
+            "app_uwsgi_options",
+        ),
         (
             {**SYSTEMD, "app_systemd_options": {"Environment": "A=1\nUser=root"}},
             "app_systemd_options",
         ),
     ],
 )
-def test_a_line_break_in_a_value_is_refused_naming_the_variable(settings, named):
+def test_a_line_break_that_cannot_be_carried_is_refused_naming_the_variable(settings, named):
     errors = stand_in.app(**settings)["errors"]
     assert len(errors) == 1 and named in errors[0] and "line break" in errors[0], errors
+
+
+HOSTILE = {
+    "PERCENT": "p%40ss%2Fw0rd",
+    "DOUBLE": "%%",
+    "PLACEHOLDER": "%(x)",
+    "MAGIC": "%d%n%k",
+    "ENV": "$(HOME)",
+    "FILE": "@(/etc/hostname)",
+    "COMMENTS": "; not a comment # nor this",
+    "QUOTES": "'single' \"double\"",
+    "BACKSLASH": "C:\\path\\",
+    "SPACES": "  both ends  ",
+    "EQUALS": "a=b=c",
+    "UNICODE": "Grüße ✓",
+    "EMPTY": "",
+    "LINES": "one\ntwo",
+}
+
+
+def test_hostile_environment_values_reach_the_app_as_they_are():
+    planned = plan(app_env=HOSTILE)
+    lines = dict(
+        line.split("=", 1) for _key, line in ini(planned["vassal"]["text"]) if _key == "env"
+    )
+    files = planned["envdir"]["files"]
+    # An env line for what an ini line can carry exactly, an envdir file for the rest.
+    assert set(lines) | set(files) == set(HOSTILE) and not set(lines) & set(files)
+    assert files == {"PLACEHOLDER": "%(x)", "LINES": "one\ntwo"}
+    assert planned["envdir"]["path"].startswith("/etc/uwsgi/env/hello/")
+    assert ("envdir", planned["envdir"]["path"]) in ini(planned["vassal"]["text"])
+    assert lines["PERCENT"] == "p%%40ss%%2Fw0rd"
+    assert lines["SPACES"] == "  both ends  %(= =)"
+
+
+def test_no_envdir_when_env_lines_carry_everything():
+    planned = plan(app_env={"A": "plain"})
+    assert planned["envdir"]["path"] == "" and planned["envdir"]["files"] == {}
+    assert "envdir" not in dict(ini(planned["vassal"]["text"]))
+
+
+def test_a_changed_envdir_value_is_a_new_generation():
+    first = plan(app_env={"A": "%(x)"})
+    second = plan(app_env={"A": "%(y)"})
+    assert first["vassal"]["generation"] != second["vassal"]["generation"]
+    assert first["envdir"]["path"] != second["envdir"]["path"]
+
+
+def test_one_worker_per_core_is_left_for_uwsgi_to_expand():
+    assert ("processes", "%k") in ini(plan()["vassal"]["text"])
+    assert ("processes", "3") in ini(plan(app_processes=3)["vassal"]["text"])
 
 
 def test_the_health_check_asks_for_a_name_the_site_answers_to():
