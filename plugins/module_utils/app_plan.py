@@ -334,6 +334,7 @@ class _App:
         lines, files, refused = {}, {}, {}
         for key, value in self.s["app_env"].items():
             text = value if isinstance(value, str) else json.dumps(value)
+            reason = ""
             try:
                 uwsgi_literal.env_ini_value(key, text)
                 lines[key] = text
