@@ -250,6 +250,11 @@ class _App:
         self.stats_dir = f"{self.run_dir}/stats/{self.name}"
         self.read_timeout = s["app_nginx_read_timeout"] or s["app_harakiri"] + 5
         self.unit = f"uwsgi-app-{self.name}"
+        # nginx's header limits where they are known (the nginx role's settings on this host),
+        # else its default.
+        self.nginx_header_buffers = (uwsgi_settings or {}).get(
+            "nginx_large_client_header_buffers", "4 8k"
+        )
 
     @property
     def release_dir(self):
@@ -314,7 +319,9 @@ class _App:
             "worker-reload-mercy": s["app_worker_reload_mercy"],
             # Stats for ops (uwsgitop), on a socket only app_stats_group can open.
             "stats": f"{self.stats_dir}/stats.sock" if s["app_stats"] else None,
-            "buffer-size": 32768,
+            # As large as a uwsgi packet can be: whatever nginx's header limits let through fits
+            # (nginx_large_client_header_buffers is held to it), so no request it accepts gets 502.
+            "buffer-size": values.UWSGI_PACKET,
             "auto-procname": True,
             # Per-request logging costs CPU; keep errors only. The master collects the workers'
             # output too and hands everything to journald under the app's own name.
@@ -704,6 +711,18 @@ def _uwsgi_rules(app):
         " owner and its mode are the boundary that lets nginx in and keeps everyone else out (use"
         " app_socket), uid/gid come from app_user/app_group, chdir and plugins-dir from the"
         " release, the process names from the deploy.",
+    )
+    buffer_size = s["app_uwsgi_options"].get("buffer-size", values.UWSGI_PACKET)
+    need = values.uwsgi_packet_need(app.nginx_header_buffers)
+    yield (
+        not isinstance(buffer_size, (int, str))
+        or not str(buffer_size).isdigit()
+        or need <= int(buffer_size) <= values.UWSGI_PACKET,
+        f"app_uwsgi_options buffer-size ({buffer_size}) must be between what nginx lets a request"
+        f" bring (up to {need} bytes with nginx_large_client_header_buffers"
+        f" {app.nginx_header_buffers}) and {values.UWSGI_PACKET}, the largest uwsgi packet: below"
+        " it, uWSGI drops requests nginx accepted and the client gets 502. Leave buffer-size to the"
+        " role.",
     )
     yield (
         s["app_processes"] >= 0 and s["app_threads"] >= 1,

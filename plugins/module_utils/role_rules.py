@@ -134,6 +134,16 @@ def nginx_rules(s, _readings):
         ' (1k, 16k) and nginx_large_client_header_buffers "NUMBER SIZE" (4 8k); got'
         f" '{sizes[0]}', '{sizes[1]}' and '{s['nginx_large_client_header_buffers']}'.",
     )
+    buffers = s["nginx_large_client_header_buffers"]
+    need = values.uwsgi_packet_need(buffers) if _HEADER_BUFFERS.fullmatch(buffers) else 0
+    yield (
+        need <= values.UWSGI_PACKET,
+        f"nginx_large_client_header_buffers ({buffers}) lets a request reach the app with up to"
+        f" {need} bytes of request line and headers in its uwsgi packet, more than the"
+        f" {values.UWSGI_PACKET} bytes a uwsgi packet (and so uWSGI's buffer-size) can hold: uWSGI"
+        " would drop such a request and the client get 502. Keep (NUMBER + 1) x SIZE under 60k,"
+        " such as 4 8k (the default) or 2 16k.",
+    )
     yield (
         bool(_WORKERS.fullmatch(str(s["nginx_worker_processes"]))),
         'nginx_worker_processes must be "auto" or a number of processes; got'

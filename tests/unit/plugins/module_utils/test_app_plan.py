@@ -111,6 +111,11 @@ RULES = {
         {"app_uwsgi_options": {"uid": "root"}},
         {"app_uwsgi_options": {"thunder-lock": True}},
     ),
+    "buffer size": (
+        "app_uwsgi_options buffer-size (32768)",
+        {"app_uwsgi_options": {"buffer-size": 32768}},
+        {"app_uwsgi_options": {"buffer-size": 65535}},
+    ),
     "processes and threads": (
         "app_threads",
         {"app_threads": 0},
