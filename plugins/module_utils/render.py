@@ -137,3 +137,8 @@ def systemd_unit(sections, header=""):
     for name, options in sections.items():
         blocks.append("\n".join([_section(name), *SYSTEMD.lines(options)]))
     return "\n\n".join(blocks) + "\n"
+
+
+def systemd_properties(settings):
+    """SETTINGS (a dict) as "Name=value" strings for systemd-run --property, as in a unit."""
+    return SYSTEMD.lines(settings)

@@ -5,9 +5,19 @@ import socket
 import sys
 import time
 
-from flask import Flask, abort
+from flask import Flask, abort, request
 
 application = Flask(__name__)
+
+
+@application.before_request
+def allowed_host():
+    # As Django's ALLOWED_HOSTS does: with PYOPS_ALLOWED_HOSTS set (names, comma-separated), a
+    # request for another Host gets 400.
+    allowed = os.environ.get("PYOPS_ALLOWED_HOSTS")
+    if allowed and request.host.split(":")[0] not in allowed.split(","):
+        application.logger.error("Invalid HTTP_HOST header: %r", request.host)
+        abort(400)
 
 
 @application.route("/")
@@ -25,6 +35,16 @@ def version():
 def whoami():
     # Which host and worker process answered: tells load-balanced hosts and recycled workers apart.
     return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+@application.route("/client")
+def client():
+    # The connection as the app sees it: scheme, address, and what it was told of them.
+    return {
+        "scheme": request.scheme,
+        "remote_addr": request.remote_addr,
+        "forwarded_for": request.headers.get("X-Forwarded-For"),
+    }
 
 
 @application.route("/sleep/<int:seconds>")

@@ -30,6 +30,13 @@ RECORD = {
     "pip_vassals_dirs": {},
     "pip_binaries": {},
     "pip_version": "2.0.31",
+    "emperor_sandbox": {
+        "CapabilityBoundingSet": "CAP_SETUID CAP_SETGID CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE",
+        "NoNewPrivileges": "true",
+        "ProtectSystem": "full",
+        "ProtectHome": "true",
+        "PrivateTmp": "true",
+    },
 }
 # Options uWSGI 2.0.28 lists with the python and syslog plugins loaded, as far as the role and the
 # tests use them (uwsgi --help lists some 900).

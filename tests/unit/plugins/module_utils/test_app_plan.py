@@ -161,6 +161,26 @@ RULES = {
         {**SYSTEMD, "app_systemd_options": {"User": "root"}},
         {**SYSTEMD, "app_systemd_options": {"ReadWritePaths": "/var/cache/hello"}},
     ),
+    "root hidden by the sandbox": (
+        "ProtectHome=true, which hides /home",
+        {"app_root": "/home/shop"},
+        {"app_root": "/opt/shop"},
+    ),
+    "state directory hidden by the sandbox": (
+        "PrivateTmp=true, which hides /tmp",
+        {**SYSTEMD, "app_state_dir": "/tmp/shop"},
+        {**SYSTEMD, "app_state_dir": "/tmp/shop", "app_systemd_options": {"PrivateTmp": False}},
+    ),
+    "health host": (
+        "app_health_host 'shop.example.org'",
+        {"app_server_names": ["*.example.com"], "app_health_host": "shop.example.org"},
+        {"app_server_names": ["*.example.org"], "app_health_host": "www.example.org"},
+    ),
+    "health statuses": (
+        "app_health_status",
+        {"app_health_status": [200, 700]},
+        {"app_health_status": [200, 401]},
+    ),
     "health timeout": ("app_health_timeout", {"app_health_timeout": 1}, {"app_health_timeout": 5}),
     "health path": ("app_health_path", {"app_health_path": "health"}, {"app_health_path": "/up"}),
     "server names": (
@@ -172,6 +192,11 @@ RULES = {
         "app_http_listen",
         {"app_http_listen": ["eighty"]},
         {"app_http_listen": ["127.0.0.1:8080"]},
+    ),
+    "trusted proxies": (
+        "app_trusted_proxies",
+        {"app_trusted_proxies": ["0.0.0.0/0"]},
+        {"app_trusted_proxies": ["10.0.0.0/16", "192.0.2.10"]},
     ),
     "body size": (
         "app_client_max_body_size",
@@ -273,13 +298,42 @@ def test_a_unit_of_its_own_starts_as_the_app_and_stops_through_its_fifo():
     assert planned["journal"] == "--unit=uwsgi-app-hello.service"
 
 
-def test_the_canary_runs_as_the_app_on_its_own_socket_whatever_the_supervisor():
-    for settings in ({}, SYSTEMD):
-        canary = dict(ini(plan(**settings)["canary"]["ini"]))
-        assert (canary["uid"], canary["chown-socket"]) == ("hello", "hello:www-data")
-        assert canary["socket"] == "/run/uwsgi/hello/canary.sock"
-        assert (canary["processes"], canary["threads"]) == ("1", "1")
-        assert "master-fifo" not in canary and "stats" not in canary
+def test_the_canary_of_a_vassal_runs_as_the_emperor_runs_it():
+    planned = plan()
+    canary = dict(ini(planned["canary"]["ini"]))
+    # Started as root in the Emperor's sandbox, it drops to the app's user as the vassal does.
+    assert (canary["uid"], canary["chown-socket"]) == ("hello", "hello:www-data")
+    assert canary["socket"] == "/run/uwsgi/hello/canary.sock"
+    assert (canary["processes"], canary["threads"]) == ("1", "1")
+    assert "master-fifo" not in canary and "stats" not in canary
+    argv = planned["canary"]["argv"]
+    for name, value in stand_in.RECORD["emperor_sandbox"].items():
+        assert f"--property={name}={value}" in argv
+    assert argv[-3:] == ["/usr/bin/uwsgi-core", "--ini", f"{planned['release']['dir']}/canary.ini"]
+
+
+def test_the_canary_of_a_unit_runs_as_the_unit_runs_the_app():
+    planned = plan(**SYSTEMD)
+    canary = dict(ini(planned["canary"]["ini"]))
+    # The unit's user from the start, in its sandbox: no uid, gid or chown-socket to need root.
+    assert "uid" not in canary and "chown-socket" not in canary
+    argv = planned["canary"]["argv"]
+    for setting in ["User=hello", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes"]:
+        assert f"--property={setting}" in argv
+    # What is about the unit's life stays with the unit: the canary's stop must not clean it up.
+    assert not [item for item in argv if "RuntimeDirectory" in item or "RemoveIPC" in item]
+    assert not [item for item in argv if "ExecStart" in item or "Restart=" in item]
+
+
+def test_a_hidden_root_names_the_unit_setting_and_the_fix():
+    [error] = stand_in.app(app_root="/home/shop")["errors"]
+    assert error.startswith(
+        "app_root /home/shop is out of the app's reach: uwsgi-emperor.service runs it with"
+        " ProtectHome=true, which hides /home"
+    )
+    [error] = stand_in.app(app_root="/home/shop", **SYSTEMD)["errors"]
+    assert "uwsgi-app-hello.service" in error
+    assert error.endswith("or keep it and set app_systemd_options ProtectHome: false.")
 
 
 def test_pip_built_uwsgi_loads_no_plugin():
@@ -439,7 +493,12 @@ def test_the_health_check_asks_for_a_name_the_site_answers_to():
         "timeout": 60,
         "host": "localhost",
         "url": "http://127.0.0.1:80/",
+        "status": list(range(200, 400)),
     }
+    # Names that are all wildcards leave the Host to the user, whose app may check it (Django).
+    checked = plan(app_server_names=["*.example.org"], app_health_host="www.example.org")
+    assert checked["health"]["host"] == "www.example.org"
+    assert plan(app_health_status=[200, 401])["health"]["status"] == [200, 401]
     wild = plan(app_server_names=["*.example.org", "shop.example.org"], app_http_listen=["8080"])
     assert (wild["health"]["host"], wild["health"]["url"]) == (
         "shop.example.org",

@@ -181,6 +181,8 @@ BAD = [
     bad(NGINX_SITE, "nginx_site_uwsgi_read_timeout", 0),
     bad(NGINX_SITE, "nginx_site_client_max_body_size", "10mb"),
     bad(NGINX_SITE, "nginx_security_headers", {"X Frame Options": "DENY"}),
+    bad(NGINX_SITE, "nginx_site_trusted_proxies", ["0.0.0.0/0"]),
+    bad(NGINX_SITE, "nginx_site_trusted_proxies", ["lb.example.org"]),
     bad(NGINX_SITE, "nginx_security_headers", {"X-Test": "a\rSet-Cookie: session=1"}),
 ]
 
