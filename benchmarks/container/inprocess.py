@@ -67,7 +67,7 @@ def main() -> None:
     start = time.perf_counter()
     end = start + args.seconds
     while time.perf_counter() < end:
-        for _ in range(BATCH):
+        for _repeat in range(BATCH):
             call()
         calls += BATCH
     elapsed = time.perf_counter() - start

@@ -101,11 +101,12 @@ def tcp_connect(host, address, port, timeout=3):
     return out.stdout.strip()
 
 
-def processes(host, pattern):
-    """(user, args) of the processes whose command line contains PATTERN."""
-    out = host.check_output("ps -eo user:32,args --no-headers")
-    rows = [line.split(None, 1) for line in out.splitlines()]
-    return [(row[0], row[1]) for row in rows if len(row) == 2 and pattern in row[1]]
+def processes(host, pattern, with_pid=False):
+    """(user, args) of the processes whose command line contains PATTERN; (pid, user, args)."""
+    out = host.check_output("ps -eo pid,user:32,args --no-headers")
+    rows = [line.split(None, 2) for line in out.splitlines()]
+    found = [tuple(row) for row in rows if len(row) == 3 and pattern in row[2]]
+    return found if with_pid else [(user, args) for _pid, user, args in found]
 
 
 def uwsgi_processes(host, app):
@@ -119,9 +120,13 @@ def uwsgi_processes(host, app):
 
 def master_pid(host, app):
     """PID of APP's uWSGI master."""
-    masters = [args for user, args in uwsgi_processes(host, app) if " uWSGI master" in args]
+    masters = [
+        pid
+        for pid, user, args in processes(host, " uWSGI master", with_pid=True)
+        if user == app and args.startswith(f"{app} ") and args.split()[2:3] == ["uWSGI"]
+    ]
     assert len(masters) == 1, masters
-    return host.check_output(f"pgrep -u {app} -f {shlex.quote('^' + masters[0] + '$')}").split()[0]
+    return masters[0]
 
 
 def serving_venv(host, app):
@@ -164,6 +169,28 @@ def gixy_findings(host):
             check=False,
         )
     return gixy.returncode, json.loads(gixy.stdout or "[]"), gixy.stdout + gixy.stderr
+
+
+# Values uWSGI would rewrite if they were written into its ini file as they are, as the issue that
+# found it met them (a URL-encoded password) and worse; read back by the sample app's /echo/NAME.
+HOSTILE_ENV = {
+    "PYOPS_ECHO_URL": "postgresql://shop:p%40ss%2Fw0rd@db:5432/shop",
+    "PYOPS_ECHO_PERCENT": "%%",
+    "PYOPS_ECHO_PLACEHOLDER": "%(x)",
+    "PYOPS_ECHO_MAGIC": "%d%n%k",
+    "PYOPS_ECHO_ENV": "$(HOME)",
+    "PYOPS_ECHO_FILE": "@(/etc/hostname)",
+    "PYOPS_ECHO_COMMENTS": "; not a comment # nor this",
+    "PYOPS_ECHO_QUOTES": "'single' \"double\"",
+    "PYOPS_ECHO_BACKSLASHES": "C:\\path\\",
+    "PYOPS_ECHO_SPACES": "  both ends  ",
+    "PYOPS_ECHO_EQUALS": "a=b=c",
+    "PYOPS_ECHO_UNICODE": "Grüße ✓",
+    "PYOPS_ECHO_EMPTY": "",
+    "PYOPS_ECHO_LINES": "one\ntwo",
+}
+# One uWSGI option holding every sequence an option can carry ("%(" cannot be: refused).
+HOSTILE_OPTION = " %d|%%|$(HOME)|@(/etc/hostname)|; # |'q' \"d\"|C:\\|a=b=c|Grüße ✓ "
 
 
 def fingerprint(host):

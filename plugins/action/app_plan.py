@@ -14,6 +14,8 @@ _UWSGI_STAND_INS = {
     "uwsgi_run_dir": "run_dir",
     "uwsgi_python_versions": "python_versions",
     "uwsgi_pip_python_versions": "pip_python_versions",
+    # And the nginx role's header limits, which bound what a request brings to the app.
+    "nginx_large_client_header_buffers": "nginx_large_client_header_buffers",
 }
 # What pyops.uwsgi.uwsgi_info reads and the plan uses.
 _READINGS = ("somaxconn", "group_members", "python3", "pythons", "uwsgi_options")

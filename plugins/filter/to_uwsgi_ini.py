@@ -8,10 +8,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.pyops.uwsgi.plugins.module_utils.render import RenderError, uwsgi_ini
 
 
-def to_uwsgi_ini(options, section="uwsgi", known_options=None):
+def to_uwsgi_ini(options, section="uwsgi", known_options=None, raw=None):
     """Render OPTIONS (a dict) as a uWSGI ini section; see to_uwsgi_ini.yml."""
     try:
-        return uwsgi_ini(options, section=section, known_options=known_options)
+        return uwsgi_ini(options, section=section, known_options=known_options, raw=raw or ())
     except RenderError as exc:
         raise AnsibleFilterError(f"to_uwsgi_ini: {exc}") from None
 

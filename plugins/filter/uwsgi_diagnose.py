@@ -35,6 +35,37 @@ _LOAD_FAILED = re.compile(r"callable not found or import error", re.IGNORECASE)
 # What Python prints before that verdict when the import itself raised.
 _PYTHON_ERROR = re.compile(r"^(?:Traceback \(most recent call last\)|[\w.]*(?:Error|Exception)\b)")
 _NGINX_CONNECT = re.compile(r"\bconnect\(\) to unix:(\S+) failed \((\d+): ")
+# uWSGI could not enter the code directory: missing there, or hidden by the sandbox.
+_CHDIR = re.compile(r"\bchdir\(\): (?:No such file or directory|Permission denied)")
+# A worker that died of state shared across the fork: a crash, or a connection made at import.
+_FORK = re.compile(
+    r"worker \d+ \(pid: \d+\) died, killed by signal (?:6|7|11)\b"
+    r"|decryption failed or bad record mac|SSL error: (?:bad record|unexpected eof)"
+    r"|server closed the connection unexpectedly|lost synchronization with server",
+    re.IGNORECASE,
+)
+# A line that says what went wrong, when no rule knows it.
+_DECISIVE = re.compile(
+    r"\b(?:error|failed|failure|no such file|permission denied|not permitted|cannot|can't"
+    r"|unable|refused|denied|exception|fatal|killed|bad system call|in use)\b"
+    # uWSGI's own reports of a failed system call: "bind(): Address already in use [...]".
+    r"|^\w+\(\): ",
+    re.IGNORECASE,
+)
+# Lines of a normal life that match those words.
+_ROUTINE = re.compile(r"successfully|gracefully|goodbye to uWSGI", re.IGNORECASE)
+# Words of a decisive line, and the setting that is usually behind them.
+_SETTING_HINTS = (
+    ("chdir", "app_root"),
+    ("bind", "app_socket"),
+    ("socket", "app_socket"),
+    ("memory", "app_systemd_memory_deny_write_execute"),
+    ("bad system call", "app_systemd_options (its system call filter)"),
+    ("not permitted", "app_systemd_options (its sandbox)"),
+    ("permission denied", "app_user and the file's owner"),
+    ("harakiri", "app_harakiri"),
+    ("listen queue", "app_listen"),
+)
 _TAIL = 5
 
 
@@ -217,24 +248,109 @@ def _socket_missing(evidence):
     )
 
 
+def _out_of_reach(evidence):
+    line = _newest(evidence.log, _CHDIR)[0]
+    if not line:
+        return None
+    # uWSGI says where it goes first: "chdir() to /srv/shop/releases/ID/code".
+    index = len(evidence.log) - 1 - evidence.log[::-1].index(line)
+    target = next(
+        (
+            earlier.split("chdir() to ", 1)[1]
+            for earlier in reversed(evidence.log[:index])
+            if earlier.startswith("chdir() to ")
+        ),
+        "a directory",
+    )
+    unit = evidence.get("unit") or "its unit"
+    root = evidence.get("root") or "app_root"
+    return line, (
+        f"uWSGI, started as {unit} starts it, cannot enter {target}: that unit's sandbox hides it"
+        " (ProtectHome hides /home and /root, PrivateTmp /tmp) or the app's user may not read it."
+        f" The release's code lives under app_root ({root}), best under /srv (the default); a"
+        " chdir or chdir2 of app_uwsgi_options must point where the app may go, or an app under a"
+        " unit of its own may loosen the sandbox with app_systemd_options."
+    )
+
+
+def _healthy(evidence):
+    return [int(status) for status in evidence.app.get("health_status") or range(200, 400)]
+
+
+def _unhealthy_answer(evidence):
+    status = evidence.probe.get("status")
+    # A 5xx is the app failing: its traceback, found below, says more than the status.
+    if not isinstance(status, int) or status in _healthy(evidence) or status >= 500:
+        return None
+    pattern = re.compile(
+        rf"Invalid HTTP_HOST|DisallowedHost|\(HTTP/\d(?:\.\d)? {status}\)|\s{status}\s"
+    )
+    line = _newest(evidence.log, pattern)[0] or ""
+    healthy = _healthy(evidence)
+    accepted = (
+        "any 2xx or 3xx" if healthy == list(range(200, 400)) else ", ".join(map(str, healthy))
+    )
+    return line, (
+        f"The app answered {status} to GET {evidence.get('health_path') or '/'} with Host"
+        f" {evidence.get('health_host') or 'localhost'}, and the health check takes {accepted}"
+        " (app_health_status). An app that checks the Host it is asked for (Django's"
+        " ALLOWED_HOSTS) needs app_health_host set to a name it serves; one that asks clients to"
+        " log in needs app_health_path pointed at a page that does not, or that status in"
+        " app_health_status."
+    )
+
+
+def _shared_across_fork(evidence):
+    if evidence.get("lazy_apps") == "True":
+        return None
+    line = _newest(evidence.log, _FORK)[0]
+    if not line:
+        return None
+    return line, (
+        "A worker died of what it shares with the others since uWSGI forked them from the master"
+        " after importing the app once: a connection, client socket or thread made at import."
+        " Set app_lazy_apps: true, so each worker imports the app itself, or open such things on"
+        " first use."
+    )
+
+
 # Checked in this order. A dead app makes nginx fail too, so the app's own errors come first; a
-# plugin on another Python makes the app's packages look missing, so it comes before those.
+# plugin on another Python makes the app's packages look missing, so it comes before those. An app
+# that loaded and answered badly comes after the load errors. Ids of the tutorials' pitfalls are
+# theirs; the others name what went wrong.
 _RULES = (
+    ("reach", "Code out of the service's reach", _out_of_reach),
     ("003", "Plugin embeds another Python", _python_mismatch),
     ("1a", "Wrong entry point", _entry_module_missing),
     ("1b", "Wrong callable", _callable_missing),
     ("2", "Package missing from the virtualenv", _package_missing),
+    ("fork", "State shared across the fork", _shared_across_fork),
+    ("status", "The app answered with another status", _unhealthy_answer),
     ("3b", "Permission denied on the socket", _socket_denied),
     ("3a", "nginx points at a missing socket", _socket_missing),
 )
+_PITFALLS = ("003", "1a", "1b", "2", "3a", "3b")
 
 
 def _probe_words(probe):
     """The probe's finding in words, or "" when it found nothing wrong."""
+    if probe and not probe.get("error") and isinstance(probe.get("status"), int):
+        return f"the app answered {probe['status']}"
     if not probe or not probe.get("error"):
         return ""
     detail = f": {probe['error_message']}" if probe.get("error_message") else ""
     return f"the probe reported {probe['error']}{detail}"
+
+
+def _decisive(evidence):
+    """The newest line that says what went wrong, and the setting usually behind it."""
+    log = [line for line in evidence.log if not _ROUTINE.search(line)]
+    line = _newest(log, _DECISIVE)[0] or _newest(evidence.nginx, _DECISIVE)[0]
+    if not line:
+        return None, None
+    lowered = line.lower()
+    setting = next((name for word, name in _SETTING_HINTS if word in lowered), None)
+    return line, setting
 
 
 def uwsgi_diagnose(log_lines, app, probe=None, nginx_lines=None):
@@ -255,7 +371,8 @@ def uwsgi_diagnose(log_lines, app, probe=None, nginx_lines=None):
         if found:
             line, fix = found
             quoted = f'"{line}"' if line else _probe_words(probe)
-            message = f"Pitfall {pitfall} ({title}): {quoted}. {fix}"
+            named = f"Pitfall {pitfall} ({title})" if pitfall in _PITFALLS else title
+            message = f"{named}: {quoted}. {fix}"
             return {"id": pitfall, "title": title, "line": line, "fix": fix, "message": message}
 
     fix = (
@@ -265,11 +382,18 @@ def uwsgi_diagnose(log_lines, app, probe=None, nginx_lines=None):
     tail = evidence.log[-_TAIL:] or evidence.nginx[-_TAIL:]
     seen = " | ".join(f'"{line}"' for line in tail) if tail else "none"
     probed = _probe_words(probe)
-    message = f"No known pitfall matched{'; ' + probed if probed else ''}. Last log lines: {seen}."
+    line, setting = _decisive(evidence)
+    decisive = ""
+    if line:
+        decisive = f' The decisive line: "{line}"' + (f" (look at {setting})." if setting else ".")
+    message = (
+        f"No known pitfall matched{'; ' + probed if probed else ''}.{decisive}"
+        f" Last log lines: {seen}."
+    )
     return {
         "id": "unknown",
         "title": "No known pitfall",
-        "line": "",
+        "line": line or "",
         "fix": fix,
         "message": f"{message} {fix}",
     }

@@ -19,9 +19,15 @@ import json
 import posixpath
 import re
 
-from ansible_collections.pyops.uwsgi.plugins.module_utils import pip_settings, tls, values
+from ansible_collections.pyops.uwsgi.plugins.module_utils import (
+    pip_settings,
+    tls,
+    uwsgi_literal,
+    values,
+)
 from ansible_collections.pyops.uwsgi.plugins.module_utils.render import (
     RenderError,
+    systemd_properties,
     systemd_unit,
     uwsgi_ini,
 )
@@ -58,11 +64,49 @@ SHARED_ROOTS = ("/", "/srv", "/var", "/usr", "/etc", "/opt", "/home")
 SHARED_STATE_DIRS = ("/", "/var", "/var/lib", "/srv")
 # Where the apps' own uWSGI configurations live (app_supervisor systemd) and their units.
 SERVICE_INI_DIR = "/etc/uwsgi/services"
+# Per app, the envdirs of the values an ini line cannot carry (root:APP, 0750 and 0640).
+ENV_DIR = "/etc/uwsgi/env"
 UNIT_DIR = "/etc/systemd/system"
 DEFAULT_RUN_DIR = "/run/uwsgi"
+# Settings of the app's unit that are about its life, not its sandbox; the canary, a transient
+# unit beside it, leaves them out (RuntimeDirectory and RemoveIPC would clean up what the unit
+# serving uses when the canary stops).
+# How systemd writes "on" for a boolean setting.
+_ON = ("true", "yes", "on", "1")
+_NOT_SANDBOX = frozenset(
+    (
+        "Type",
+        "ExecStart",
+        "ExecReload",
+        "ExecStop",
+        "KillSignal",
+        "TimeoutStopSec",
+        "Restart",
+        "RestartSec",
+        "SyslogIdentifier",
+        "RuntimeDirectory",
+        "RuntimeDirectoryMode",
+        "RemoveIPC",
+    )
+)
+# The setting behind each option the role writes from a user's value.
+_SETTING_OF_OPTION = {
+    "env": "app_env",
+    "chdir": "app_root",
+    "pythonpath": "app_root",
+    "virtualenv": "app_root",
+    "socket": "app_socket",
+    "module": "app_wsgi_module",
+    "uid": "app_user",
+    "gid": "app_group",
+    "chown-socket": "app_user",
+}
 _UNIT_SETTING = re.compile(r"^[A-Z][A-Za-z0-9]+$")
 _GIT_VERSION = re.compile(r"^[^ ;]+$")
 _GROUP_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+_HOST_NAME = re.compile(
+    r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*"
+)
 _URL_PREFIX = re.compile(r"^/[^ ;{}]*/$")
 _RELATIVE_DIR = re.compile(r"^[^/ ;{}][^ ;{}]*$")
 HEADER = "{what} of {name}: written by pyops.uwsgi.app, edits are overwritten."
@@ -236,6 +280,11 @@ class _App:
         self.stats_dir = f"{self.run_dir}/stats/{self.name}"
         self.read_timeout = s["app_nginx_read_timeout"] or s["app_harakiri"] + 5
         self.unit = f"uwsgi-app-{self.name}"
+        # nginx's header limits where they are known (the nginx role's settings on this host),
+        # else its default.
+        self.nginx_header_buffers = (uwsgi_settings or {}).get(
+            "nginx_large_client_header_buffers", "4 8k"
+        )
 
     @property
     def release_dir(self):
@@ -284,6 +333,9 @@ class _App:
             "processes": s["app_processes"] if s["app_processes"] > 0 else "%k",
             "threads": s["app_threads"],
             "enable-threads": True,
+            # Each worker imports the app itself: nothing made at import (a connection, a
+            # thread) is shared across the fork, and os.register_at_fork needs no hooks.
+            "lazy-apps": s["app_lazy_apps"] or None,
             "single-interpreter": True,
             "py-call-osafterfork": py_call_osafterfork,
             "harakiri": s["app_harakiri"],
@@ -300,7 +352,9 @@ class _App:
             "worker-reload-mercy": s["app_worker_reload_mercy"],
             # Stats for ops (uwsgitop), on a socket only app_stats_group can open.
             "stats": f"{self.stats_dir}/stats.sock" if s["app_stats"] else None,
-            "buffer-size": 32768,
+            # As large as a uwsgi packet can be: whatever nginx's header limits let through fits
+            # (nginx_large_client_header_buffers is held to it), so no request it accepts gets 502.
+            "buffer-size": values.UWSGI_PACKET,
             "auto-procname": True,
             # Per-request logging costs CPU; keep errors only. The master collects the workers'
             # output too and hands everything to journald under the app's own name.
@@ -309,8 +363,46 @@ class _App:
             "log-5xx": True,
             "log-master": True,
             "logger": f"syslog:uwsgi-{self.name}",
-            "env": [f"{key}={value}" for key, value in s["app_env"].items()],
+            # The environment: on env lines where an ini line can carry the value exactly, the
+            # rest in an envdir of files uWSGI reads as they are (environment()).
+            "env": [f"{key}={value}" for key, value in self.environment()[0].items()],
+            "envdir": self.envdir_path(),
         }
+
+    def environment(self):
+        """(for env lines, for the envdir, refused): app_env split by what can carry each value."""
+        lines, files, refused = {}, {}, {}
+        for key, value in self.s["app_env"].items():
+            text = value if isinstance(value, str) else json.dumps(value)
+            reason = ""
+            try:
+                uwsgi_literal.env_ini_value(key, text)
+                lines[key] = text
+                continue
+            except (TypeError, ValueError) as exc:
+                reason = str(exc)
+            try:
+                files[key] = uwsgi_literal.envdir_content(text)
+            except (TypeError, ValueError) as exc:
+                refused[key] = f"{reason}; nor can a file of uWSGI's envdir carry it: {exc}"
+        return lines, files, refused
+
+    def envdir_path(self):
+        """The envdir of this environment (named after its content, so a deploy never edits the
+        one serving), or None when the env lines carry everything."""
+        files = self.environment()[1]
+        return f"{ENV_DIR}/{self.name}/{_digest(files, 12)}" if files else None
+
+    def raw_options(self):
+        """Options whose values uWSGI is to expand: the role's "%k" (one worker per core)."""
+        return ("processes",) if self.options().get("processes") == "%k" else ()
+
+    def setting_of(self, error):
+        """The setting a RenderError about one option comes from."""
+        option = str(error).split("'")[1] if "'" in str(error) else ""
+        if option in self.s["app_uwsgi_options"]:
+            return "app_uwsgi_options"
+        return _SETTING_OF_OPTION.get(option, "app_uwsgi_options")
 
     def options(self):
         """The vassal's options: the role's, with app_uwsgi_options merged over them."""
@@ -393,6 +485,24 @@ class _App:
             "SystemCallErrorNumber": "EPERM",
         }
         return {**settings, **s["app_systemd_options"]}
+
+    def serving_sandbox(self):
+        """(unit, systemd settings) of what runs the app: the Emperor's unit, or its own."""
+        if self.emperor:
+            service = self.record.get("emperor_service", "uwsgi-emperor")
+            if not self.by_plugin:
+                service += "-pip" + self.python.replace(".", "")
+            return f"{service}.service", dict(self.record.get("emperor_sandbox") or {})
+        return f"{self.unit}.service", self.service_settings()
+
+    def canary_sandbox(self):
+        """The systemd settings the canary runs under: the serving unit's, less its lifecycle.
+
+        An Emperor's canary starts as root, as the Emperor does, and drops to the app's user by the
+        vassal's own uid and gid; a unit's canary starts as the app's user, as the unit does.
+        """
+        settings = self.serving_sandbox()[1]
+        return {key: value for key, value in settings.items() if key not in _NOT_SANDBOX}
 
     def service_unit(self):
         unit = {
@@ -653,6 +763,18 @@ def _uwsgi_rules(app):
         " app_socket), uid/gid come from app_user/app_group, chdir and plugins-dir from the"
         " release, the process names from the deploy.",
     )
+    buffer_size = s["app_uwsgi_options"].get("buffer-size", values.UWSGI_PACKET)
+    need = values.uwsgi_packet_need(app.nginx_header_buffers)
+    yield (
+        not isinstance(buffer_size, (int, str))
+        or not str(buffer_size).isdigit()
+        or need <= int(buffer_size) <= values.UWSGI_PACKET,
+        f"app_uwsgi_options buffer-size ({buffer_size}) must be between what nginx lets a request"
+        f" bring (up to {need} bytes with nginx_large_client_header_buffers"
+        f" {app.nginx_header_buffers}) and {values.UWSGI_PACKET}, the largest uwsgi packet: below"
+        " it, uWSGI drops requests nginx accepted and the client gets 502. Leave buffer-size to the"
+        " role.",
+    )
     yield (
         s["app_processes"] >= 0 and s["app_threads"] >= 1,
         "app_processes must be 0 (one per CPU core) or more, and app_threads 1 or more; got"
@@ -689,6 +811,8 @@ def _uwsgi_rules(app):
         "app_env names must be environment variable names (letters, digits, '_'); got"
         f" {list(s['app_env'])}.",
     )
+    for key, reason in app.environment()[2].items():
+        yield (False, f"app_env {key} cannot reach the app as it is: {reason}.")
 
 
 def _socket_rules(app):
@@ -742,13 +866,54 @@ def _socket_rules(app):
     )
 
 
+def _sandbox_rules(app):
+    """Paths the serving unit's sandbox hides: its canary would pass, the service fail."""
+    unit, sandbox = app.serving_sandbox()
+    hidden = {}
+    if str(sandbox.get("ProtectHome", "")).lower() in (*_ON, "tmpfs"):
+        hidden.update(dict.fromkeys(("/home", "/root", "/run/user"), "ProtectHome"))
+    if str(sandbox.get("PrivateTmp", "")).lower() in _ON:
+        hidden.update(dict.fromkeys(("/tmp", "/var/tmp"), "PrivateTmp"))
+    for name in ("app_root", "app_state_dir"):
+        path = app.s[name]
+        under = [top for top in hidden if path == top or path.startswith(top + "/")]
+        fix = (
+            f" or keep it and set app_systemd_options {hidden[under[0]]}: false"
+            if under and not app.emperor
+            else ""
+        )
+        yield (
+            not under,
+            f"{name} {path} is out of the app's reach: {unit} runs it with"
+            f" {hidden[under[0]] if under else ''}=true, which hides {under[0] if under else ''}"
+            ' (uWSGI would fail with "chdir(): No such file or directory"). Put it under /srv or'
+            f" /var/lib (the defaults, /srv/{app.name} and /var/lib/{app.name}){fix}.",
+        )
+
+
 def _site_rules(app):
     s = app.s
     names, listen = s["app_server_names"], s["app_http_listen"]
     static_url, static_dir = s["app_static_url"], s["app_static_dir"]
+    proxies = s["app_trusted_proxies"]
     yield (
         5 <= s["app_health_timeout"] <= 3600,
         f"app_health_timeout must be 5 to 3600 seconds; got {s['app_health_timeout']}.",
+    )
+    health_host = s["app_health_host"]
+    yield (
+        health_host == ""
+        or (
+            _HOST_NAME.fullmatch(health_host) is not None
+            and ("_" in names or any(_answers(name, health_host) for name in names))
+        ),
+        f"app_health_host '{health_host}' must be a host name the site answers to, one that"
+        f' app_server_names {names} match (or any, with "_" among them).',
+    )
+    yield (
+        all(100 <= status <= 599 for status in s["app_health_status"]),
+        "app_health_status takes HTTP statuses (100-599), or none for any 2xx or 3xx; got"
+        f" {s['app_health_status']}.",
     )
     yield (
         s["app_health_path"].startswith("/") and " " not in s["app_health_path"],
@@ -764,6 +929,11 @@ def _site_rules(app):
         'app_http_listen items must be nginx listen values such as "80" or "[::]:80", at least one'
         " of them on TCP (the health check reaches the site through it from the host); got"
         f" {listen}.",
+    )
+    yield (
+        all(values.peer_network(proxy) for proxy in proxies),
+        "app_trusted_proxies takes the addresses or networks (CIDR, not 0.0.0.0/0 or ::/0) of the"
+        f" proxies in front of the site (a load balancer); got {proxies}.",
     )
     yield (
         values.nginx_size(s["app_client_max_body_size"]),
@@ -782,6 +952,19 @@ def _site_rules(app):
     )
 
 
+def _answers(server_name, host):
+    """Whether nginx's server_name SERVER_NAME matches HOST."""
+    if server_name.startswith("~"):
+        return re.search(server_name[1:], host) is not None
+    if server_name.startswith("*."):
+        return host.endswith(server_name[1:])
+    if server_name.startswith("."):
+        return host == server_name[1:] or host.endswith(server_name)
+    if server_name.endswith(".*"):
+        return host.startswith(server_name[:-1])
+    return host == server_name
+
+
 def _rules(app, controller):
     """(ok, message) for every rule of the app's settings."""
     yield from _identity_rules(app)
@@ -789,6 +972,7 @@ def _rules(app, controller):
     yield from _python_rules(app)
     yield from _uwsgi_rules(app)
     yield from _socket_rules(app)
+    yield from _sandbox_rules(app)
     yield from _site_rules(app)
     yield from _tls_rules(app)
 
@@ -801,11 +985,11 @@ def _render(app):
     """The texts of the vassal, the canary and the units, or (None, error)."""
     known = app.host.get("uwsgi_options")
     options = app.options()
-    generation = _digest(options, 8)
+    generation = _digest([options, app.environment()[1]], 8)
     canary = {
         **options,
-        # The canary: the new release on a socket of its own, one worker, logging to its unit;
-        # started as root by systemd-run, so it drops to the app's user like a vassal.
+        # The canary: the new release on a socket of its own, one worker, logging to its unit.
+        # Its identity is the service's: a vassal's uid, gid and chown-socket, or the unit's user.
         "socket": f"{app.runtime_dir}/canary.sock",
         "processes": 1,
         "threads": 1,
@@ -813,9 +997,6 @@ def _render(app):
         "log-master": None,
         "stats": None,
         "procname-prefix-spaced": f"{app.name} canary",
-        "uid": app.user,
-        "gid": app.group,
-        "chown-socket": f"{app.user}:{app.web_group}",
         "vacuum": True,
         "master-fifo": None,
     }
@@ -825,19 +1006,22 @@ def _render(app):
         vassal = uwsgi_ini(
             {**options, "procname-prefix-spaced": f"{app.name} {generation}"},
             known_options=known,
+            raw=app.raw_options(),
         )
+        canary_ini = uwsgi_ini(canary, raw=app.raw_options())
     except RenderError as exc:
         if known is not None and "is not an option" in str(exc):
             return None, (
                 f"{exc} ({app.uwsgi['binary']} --help does not list it): check its spelling in"
                 " app_uwsgi_options, or load the plugin that provides it."
             )
-        return None, f"app_uwsgi_options or app_env: {exc}"
+        return None, f"{app.setting_of(exc)}: {exc}"
     try:
         units = {
             "service": app.service_unit(),
             "socket": app.socket_unit() if app.s["app_socket_activation"] else "",
         }
+        sandbox = systemd_properties(app.canary_sandbox())
     except RenderError as exc:
         return None, f"app_systemd_options: {exc}"
     header = "# " + HEADER.format(what=f"Release {app.release}", name=app.name) + "\n"
@@ -845,7 +1029,8 @@ def _render(app):
         "options": options,
         "generation": generation,
         "vassal": header + vassal,
-        "canary": uwsgi_ini(canary),
+        "canary": canary_ini,
+        "sandbox": sandbox,
         "units": units,
     }
     return texts, None
@@ -937,6 +1122,12 @@ def _assemble(app, texts):
             "tmpfiles": f"/etc/tmpfiles.d/uwsgi-app-{app.name}.conf",
         },
         "directories": app.directories(),
+        # What an env line cannot carry: files of uWSGI's envdir, one per variable (no envdir: {}).
+        "envdir": {
+            "root": f"{ENV_DIR}/{app.name}",
+            "path": app.envdir_path() or "",
+            "files": app.environment()[1],
+        },
         "tmpfiles": app.tmpfiles(),
         "vassal": {
             "options": texts["options"],
@@ -944,6 +1135,21 @@ def _assemble(app, texts):
             "text": texts["vassal"],
         },
         "canary": {
+            # Started as a transient unit under the sandbox of the service it stands for.
+            "argv": [
+                "systemd-run",
+                f"--unit=uwsgi-canary-{app.name}",
+                "--service-type=notify",
+                "--collect",
+                "--quiet",
+                f"--property=TimeoutStartSec={s['app_health_timeout']}",
+                # With die-on-term, SIGQUIT would make uWSGI 2.0 reload, not stop.
+                "--property=KillSignal=SIGINT",
+                *[f"--property={setting}" for setting in texts["sandbox"]],
+                app.uwsgi["binary"],
+                "--ini",
+                f"{app.release_dir}/canary.ini",
+            ],
             "ini": texts["canary"],
             "socket": f"{app.runtime_dir}/canary.sock",
             "unit": f"uwsgi-canary-{app.name}",
@@ -969,12 +1175,14 @@ def _assemble(app, texts):
             if s["app_static_url"]
             else "",
             "nginx_site_client_max_body_size": s["app_client_max_body_size"],
+            "nginx_site_trusted_proxies": list(s["app_trusted_proxies"]),
         },
         "health": {
             "path": s["app_health_path"],
             "timeout": s["app_health_timeout"],
-            "host": target["host"],
+            "host": s["app_health_host"] or target["host"],
             "url": target["url"] + s["app_health_path"],
+            "status": list(s["app_health_status"]) or list(range(200, 400)),
         },
         # What the diagnosis of a failed deploy needs (filter pyops.uwsgi.uwsgi_diagnose).
         "diagnose": {
@@ -986,6 +1194,12 @@ def _assemble(app, texts):
             "socket": app.socket,
             "web_user": app.web_user,
             "plugin": plugin,
+            "root": root,
+            "unit": app.serving_sandbox()[0],
+            "health_path": s["app_health_path"],
+            "health_host": s["app_health_host"] or target["host"],
+            "health_status": list(s["app_health_status"]) or list(range(200, 400)),
+            "lazy_apps": str(s["app_lazy_apps"]),
         },
         # Seconds to wait for the app's processes to leave a supervisor.
         "stop_timeout": s["app_worker_reload_mercy"] + 10,
@@ -1048,7 +1262,7 @@ def _with_tls(app, plan):
             "address": target["address"].strip("[]"),
             "port": target["port"],
             # The TLS server name too: the health check asks as a client of the site's name would.
-            "host": target["host"],
+            "host": s["app_health_host"] or target["host"],
             "ca_file": ca_file,
         }
     )

@@ -11,7 +11,9 @@ One renderer writes both, so the same rules hold for every value the collection 
 - ``None`` leaves the key out, so merging ``{key: None}`` over defaults drops one;
 - a value with a line break (or, in a systemd unit, one ending in a backslash, which joins the next
   line), a nested dict, or a key with characters the format never uses is refused with
-  ``RenderError`` naming the key.
+  ``RenderError`` naming the key;
+- in a uWSGI ini file, strings are written so that uWSGI reads them back byte for byte
+  (uwsgi_literal.py), unless the caller names the option as raw.
 
 Pure: no I/O.
 """
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+
+from ansible_collections.pyops.uwsgi.plugins.module_utils import uwsgi_literal
 
 # uWSGI option names: letters, digits, dashes; a few (placeholders, plugin options) use _ or .
 _UWSGI_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -33,14 +37,16 @@ class RenderError(ValueError):
 
 
 class _Format:
-    def __init__(self, what, name_pattern, separator, booleans, continues=False):
+    def __init__(self, what, name_pattern, separator, booleans, *, continues=False, quote=None):
         self.continues = continues
+        # How a string reaches the reader as it is (uWSGI's expansions), or None.
+        self.quote = quote
         self.what = what
         self.name_pattern = name_pattern
         self.separator = separator
         self.true, self.false = booleans
 
-    def scalar(self, key, value):
+    def scalar(self, key, value, raw=False):
         if isinstance(value, bool):
             return self.true if value else self.false
         if isinstance(value, (int, float)):
@@ -52,14 +58,19 @@ class _Format:
             if self.continues and value.endswith("\\"):
                 # systemd joins a line ending in a backslash with the next: another setting lost.
                 raise RenderError(f"{self.what} '{key}': the value ends in a backslash")
-            return value
+            if self.quote is None or raw:
+                return value
+            try:
+                return self.quote(key, value)
+            except ValueError as exc:
+                raise RenderError(f"{self.what} '{key}': {exc}") from None
         raise RenderError(
             f"{self.what} '{key}': a value must be a string, number, boolean or a list of those,"
             f" not {type(value).__name__}"
         )
 
-    def lines(self, options, known=None):
-        """The ``key<sep>value`` lines of one section."""
+    def lines(self, options, known=None, raw=()):
+        """The ``key<sep>value`` lines of one section; RAW names options written as given."""
         if not isinstance(options, Mapping):
             raise RenderError(f"expects a dict of {self.what}s, got {type(options).__name__}")
         lines = []
@@ -82,11 +93,16 @@ class _Format:
                     raise RenderError(
                         f"{self.what} '{key}': list items must be strings, numbers or booleans"
                     )
-                lines.append(f"{key}{self.separator}{self.scalar(key, item)}")
+                text = self.scalar(key, item, raw=key in raw)
+                lines.append(f"{key}{self.separator}{text}")
         return lines
 
 
-UWSGI = _Format("uWSGI option", _UWSGI_NAME, " = ", ("true", "false"))
+def _uwsgi_literal(key, value):
+    return uwsgi_literal.ini_value(value, immediate=key in uwsgi_literal.IMMEDIATE_OPTIONS)
+
+
+UWSGI = _Format("uWSGI option", _UWSGI_NAME, " = ", ("true", "false"), quote=_uwsgi_literal)
 SYSTEMD = _Format("systemd setting", _SYSTEMD_NAME, "=", ("yes", "no"), continues=True)
 
 
@@ -96,10 +112,15 @@ def _section(name):
     return f"[{name}]"
 
 
-def uwsgi_ini(options, section="uwsgi", known_options=None):
-    """OPTIONS (a dict) as a uWSGI ini section; with KNOWN_OPTIONS, other keys are refused."""
+def uwsgi_ini(options, section="uwsgi", known_options=None, raw=()):
+    """OPTIONS (a dict) as a uWSGI ini section; with KNOWN_OPTIONS, other keys are refused.
+
+    Every string reaches uWSGI as it is (module_utils/uwsgi_literal.py: uWSGI's %-variables,
+    $(ENV), @(file) and %(placeholder) are not expanded), or is refused when no ini text can carry
+    it; the options named in RAW are written as given, for uWSGI to expand (processes = %k).
+    """
     known = None if known_options is None else frozenset(known_options)
-    lines = [_section(section), *UWSGI.lines(options, known)]
+    lines = [_section(section), *UWSGI.lines(options, known, frozenset(raw))]
     return "\n".join(lines) + "\n"
 
 
@@ -116,3 +137,8 @@ def systemd_unit(sections, header=""):
     for name, options in sections.items():
         blocks.append("\n".join([_section(name), *SYSTEMD.lines(options)]))
     return "\n\n".join(blocks) + "\n"
+
+
+def systemd_properties(settings):
+    """SETTINGS (a dict) as "Name=value" strings for systemd-run --property, as in a unit."""
+    return SYSTEMD.lines(settings)

@@ -28,6 +28,14 @@ _EXPIRES = re.compile(r"^(off|max|epoch|-?[0-9]+[smhdwMy]?)$")
 _UWSGI_PASS = re.compile(
     r"^(unix:/run/[^ ;{}]+|[A-Za-z0-9.-]+:[0-9]{1,5}|\[[0-9A-Fa-f:]+\]:[0-9]{1,5})$"
 )
+_FORWARDING_HEADERS = (
+    "x_forwarded_for",
+    "x_forwarded_proto",
+    "x_forwarded_ssl",
+    "x_forwarded_host",
+    "x_forwarded_port",
+    "forwarded",
+)
 _STATIC_URL = re.compile(r"^/[^ ;{}]*/$")
 _STATIC_DIR = re.compile(r"^/[^ ;{}]*/?$")
 
@@ -134,6 +142,16 @@ def nginx_rules(s, _readings):
         ' (1k, 16k) and nginx_large_client_header_buffers "NUMBER SIZE" (4 8k); got'
         f" '{sizes[0]}', '{sizes[1]}' and '{s['nginx_large_client_header_buffers']}'.",
     )
+    buffers = s["nginx_large_client_header_buffers"]
+    need = values.uwsgi_packet_need(buffers) if _HEADER_BUFFERS.fullmatch(buffers) else 0
+    yield (
+        need <= values.UWSGI_PACKET,
+        f"nginx_large_client_header_buffers ({buffers}) lets a request reach the app with up to"
+        f" {need} bytes of request line and headers in its uwsgi packet, more than the"
+        f" {values.UWSGI_PACKET} bytes a uwsgi packet (and so uWSGI's buffer-size) can hold: uWSGI"
+        " would drop such a request and the client get 502. Keep (NUMBER + 1) x SIZE under 60k,"
+        " such as 4 8k (the default) or 2 16k.",
+    )
     yield (
         bool(_WORKERS.fullmatch(str(s["nginx_worker_processes"]))),
         'nginx_worker_processes must be "auto" or a number of processes; got'
@@ -230,6 +248,12 @@ def nginx_site_rules(s, readings):
         "nginx_site_uwsgi_read_timeout must be 1 or more seconds; got"
         f" {s['nginx_site_uwsgi_read_timeout']}.",
     )
+    proxies = s["nginx_site_trusted_proxies"]
+    yield (
+        all(values.peer_network(proxy) for proxy in proxies),
+        "nginx_site_trusted_proxies takes the addresses or networks (CIDR, narrower than"
+        f" everything: not 0.0.0.0/0 or ::/0) of the proxies in front of the site; got {proxies}.",
+    )
     yield _headers_rule(s)
     yield (
         values.nginx_size(s["nginx_site_client_max_body_size"]),
@@ -302,7 +326,13 @@ def nginx_site(s, readings=None):
         for item in s["nginx_site_listen"]
     ]
     static_dir = s["nginx_site_static_dir"]
+    # Names of the site's own nginx variables: letters, digits and "_" only.
+    variables = "pyops_" + re.sub(r"[^A-Za-z0-9_]", "_", s["nginx_site_name"])
     return {
+        "variables": variables,
+        # Request headers that say something of the connection, which the app (and uWSGI, for the
+        # scheme) believes: passed on from a trusted proxy only.
+        "forwarding_headers": list(_FORWARDING_HEADERS),
         "upstream_name": f"pyops_{s['nginx_site_name']}" if upstream else "",
         "listen": listen,
         "uwsgi_pass": f"pyops_{s['nginx_site_name']}" if upstream else s["nginx_site_uwsgi_pass"],

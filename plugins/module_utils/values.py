@@ -117,3 +117,21 @@ def site_target(listen, server_names, scheme="http"):
         "host": host,
         "url": f"{scheme}://{address}:{port}",
     }
+
+
+# The largest uwsgi packet: its size field has 16 bits; uWSGI's buffer-size can be at most this.
+UWSGI_PACKET = 65535
+# Room for the request variables nginx adds besides the headers (uwsgi_params: method, protocol,
+# addresses, ports, names), with their length fields.
+_UWSGI_PARAMS_ROOM = 4096
+
+
+def uwsgi_packet_need(large_client_header_buffers):
+    """Bytes of uwsgi request variables a request nginx accepts with these buffers can need.
+
+    nginx takes the request line and each header line into one of NUMBER buffers of SIZE, so all of
+    them together are at most NUMBER * SIZE; in the uwsgi packet the URI comes twice (REQUEST_URI,
+    and PATH_INFO with QUERY_STRING), one buffer's worth more, and the params around them.
+    """
+    number, size = str(large_client_header_buffers).split()
+    return (int(number) + 1) * nginx_size_bytes(size) + _UWSGI_PARAMS_ROOM

@@ -10,6 +10,16 @@ from flask import Flask, abort, request
 application = Flask(__name__)
 
 
+@application.before_request
+def allowed_host():
+    # As Django's ALLOWED_HOSTS does: with PYOPS_ALLOWED_HOSTS set (names, comma-separated), a
+    # request for another Host gets 400.
+    allowed = os.environ.get("PYOPS_ALLOWED_HOSTS")
+    if allowed and request.host.split(":")[0] not in allowed.split(","):
+        application.logger.error("Invalid HTTP_HOST header: %r", request.host)
+        abort(400)
+
+
 @application.route("/")
 def hello():
     return "<h1>Hello from pyops.uwsgi</h1>\n"
@@ -33,6 +43,16 @@ def scheme():
     return {"scheme": request.scheme, "https": request.environ.get("HTTPS", ""), "url": request.url}
 
 
+@application.route("/client")
+def client():
+    # The connection as the app sees it: scheme, address, and what it was told of them.
+    return {
+        "scheme": request.scheme,
+        "remote_addr": request.remote_addr,
+        "forwarded_for": request.headers.get("X-Forwarded-For"),
+    }
+
+
 @application.route("/sleep/<int:seconds>")
 def sleep(seconds):
     # A slow request, to see harakiri end it; bounded so nobody ties up a worker for long.
@@ -40,6 +60,34 @@ def sleep(seconds):
         abort(400)
     time.sleep(seconds)
     return {"slept": seconds}
+
+
+@application.route("/echo/<name>")
+def echo(name):
+    # What the app got: an environment variable named PYOPS_ECHO_*, as the process has it, and
+    # uWSGI's own view of its options (uwsgi.opt): lets the tests compare values byte for byte.
+    # Other variables stay private.
+    if not name.startswith("PYOPS_ECHO_"):
+        abort(404)
+    try:
+        import uwsgi  # noqa: PLC0415 - only there when uWSGI runs the app
+
+        options = {key: _text(value) for key, value in uwsgi.opt.items()}
+    except ImportError:
+        options = {}
+    env_lines = options.get("env", [])
+    env_lines = env_lines if isinstance(env_lines, list) else [env_lines]
+    return {
+        "environ": os.environ.get(name),
+        "uwsgi_env": [line.split("=", 1)[1] for line in env_lines if line.startswith(name + "=")],
+        "procname_append": options.get("procname-append"),
+    }
+
+
+def _text(value):
+    if isinstance(value, list):
+        return [_text(item) for item in value]
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
 
 
 if __name__ == "__main__":

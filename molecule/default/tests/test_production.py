@@ -12,11 +12,14 @@ import time
 
 import pytest
 from pyops_verify import (
+    HOSTILE_ENV,
+    HOSTILE_OPTION,
     ROOT,
     ansible_playbook,
     finish_load,
     gixy_findings,
     http,
+    http_json,
     master_pid,
     scenario_apps,
     start_load,
@@ -139,9 +142,15 @@ def test_request_longer_than_harakiri_fails_alone(host):
 def test_redeploy_under_load_loses_no_request(host):
     only_on(host, REDEPLOY_PLATFORM)
     apps = scenario_apps()
-    # A configuration change for both apps: a new generation of each is deployed and reloaded.
+    # A configuration change for both apps: a new generation of each is deployed and reloaded,
+    # with values uWSGI would rewrite if they went into its ini file as they are.
     changed = [
-        {**app, "app_env": {**app.get("app_env", {}), "DEPLOY": "under-load"}} for app in apps
+        {
+            **app,
+            "app_env": {**app.get("app_env", {}), "DEPLOY": "under-load", **HOSTILE_ENV},
+            "app_uwsgi_options": {"procname-append": HOSTILE_OPTION},
+        }
+        for app in apps
     ]
     start_load(host, {name: "/" for name in APPS.values()})
     result = ansible_playbook(
@@ -156,6 +165,26 @@ def test_redeploy_under_load_loses_no_request(host):
     assert report["errors"] == {} and report["non_2xx"] == 0, report
     for name in APPS.values():
         assert report["statuses"][name].get("200", 0) > 50, report
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_values_reach_the_app_as_given(host, app):
+    # After the redeploy above: each value as the app's process has it, and uWSGI's own view of
+    # the option (uwsgi.opt), byte for byte, for the Emperor's vassal and the app's own unit alike.
+    only_on(host, REDEPLOY_PLATFORM)
+    for name, value in HOSTILE_ENV.items():
+        echo = http_json(host, f"/echo/{name}", APPS[app])
+        assert echo["environ"] == value, (name, echo)
+        assert echo["procname_append"] == HOSTILE_OPTION, echo
+    # The secrets among them stay readable by root and the app alone.
+    config = "vassals" if app == "hello" else "services"
+    found = host.check_output(
+        f"stat -c '%U:%G %a' /etc/uwsgi/{config}/{app}.ini /etc/uwsgi/env/{app}"
+        f" /etc/uwsgi/env/{app}/*/ /etc/uwsgi/env/{app}/*/*"
+    ).splitlines()
+    assert set(found[:1]) == {f"root:{app} 640"}
+    assert set(found[1:3]) == {f"root:{app} 750"}
+    assert set(found[3:]) == {f"root:{app} 640"}, found
 
 
 def test_everything_serves_after_an_instance_restart(host):

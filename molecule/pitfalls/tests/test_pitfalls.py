@@ -94,6 +94,38 @@ def test_nginx_pointed_at_a_missing_socket_is_named_3a(host):
         wait_for_status(host, "/", "shop.test", timeout=60)
 
 
+def test_the_canary_meets_the_services_sandbox(host):
+    # The Emperor's unit hides /root (ProtectHome). A canary outside that sandbox entered it and
+    # passed, and the release then failed after the switch; now the canary is refused first.
+    before = serving(host)
+    rc, output = deploy(host, {"app_uwsgi_options": {"chdir2": "/root"}})
+    assert rc != 0
+    assert "failed its canary, so nothing was switched" in output, output[-3000:]
+    assert "Code out of the service's reach: \"chdir(): Permission denied" in output, output[-3000:]
+    assert "cannot enter /root" in output
+    assert serving(host) == before
+    assert http(host, "/", "shop.test")[0] == 200
+
+
+def test_the_health_check_asks_for_a_host_the_app_serves(host):
+    # An app that checks the Host it is asked for (as Django's ALLOWED_HOSTS does), on a site whose
+    # names are all wildcards: the check's Host is a setting, and a refusal says what came back.
+    strict = {
+        "app_name": "strict",
+        "app_server_names": ["*.strict.test"],
+        "app_env": {"PYOPS_ALLOWED_HOSTS": "www.strict.test"},
+    }
+    rc, output = deploy(host, strict)
+    assert rc != 0
+    assert "The app answered 400 to GET / with Host localhost" in output, output[-3000:]
+    assert "Invalid HTTP_HOST header: 'localhost'" in output
+    assert "app_health_host" in output
+    rc, output = deploy(host, {**strict, "app_health_host": "www.strict.test"})
+    assert rc == 0, output[-3000:]
+    assert http(host, "/", "www.strict.test")[0] == 200
+    assert http(host, "/", "other.strict.test")[0] == 400
+
+
 def test_a_good_deploy_after_the_failures_changes_nothing(host):
     before = serving(host)
     rc, output = deploy(host, {})

@@ -30,6 +30,13 @@ RECORD = {
     "pip_vassals_dirs": {},
     "pip_binaries": {},
     "pip_version": "2.0.31",
+    "emperor_sandbox": {
+        "CapabilityBoundingSet": "CAP_SETUID CAP_SETGID CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE",
+        "NoNewPrivileges": "true",
+        "ProtectSystem": "full",
+        "ProtectHome": "true",
+        "PrivateTmp": "true",
+    },
 }
 # Options uWSGI 2.0.28 lists with the python and syslog plugins loaded, as far as the role and the
 # tests use them (uwsgi --help lists some 900).
@@ -40,7 +47,7 @@ UWSGI_OPTIONS = sorted(
     enable-threads single-interpreter py-call-osafterfork harakiri max-requests
     max-worker-lifetime reload-on-rss worker-reload-mercy stats buffer-size auto-procname
     disable-logging log-4xx log-5xx log-master logger env procname-prefix-spaced lazy-apps
-    thunder-lock route static-map http-socket
+    thunder-lock route static-map http-socket envdir procname-append
     """.split()  # noqa: SIM905 - a word list reads better than 44 quoted strings
 )
 HOST = {

@@ -486,3 +486,57 @@ def test_refuses_bad_arguments(arguments, message):
 
 def test_registered():
     assert FilterModule().filters()["uwsgi_diagnose"] is uwsgi_diagnose
+
+
+def test_a_code_directory_the_sandbox_hides_is_named():
+    app = {**APP, "root": "/home/shop", "unit": "uwsgi-emperor.service"}
+    lines = journal(
+        [
+            *START,
+            "chdir() to /home/shop/releases/abc/code",
+            "chdir(): No such file or directory [core/uwsgi.c line 2662]",
+        ]
+    )
+    result = uwsgi_diagnose(lines, app)
+    assert result["id"] == "reach"
+    assert result["message"].startswith(
+        "Code out of the service's reach: \"chdir(): No such file or directory"
+    )
+    assert "cannot enter /home/shop/releases/abc/code" in result["message"]
+    assert "app_root (/home/shop)" in result["message"]
+    assert "uwsgi-emperor.service" in result["message"]
+    # A worker's chdir2 after the app loaded counts too.
+    late = journal([*START, *READY, "chdir() to /root", "chdir(): Permission denied [x]"])
+    assert "cannot enter /root" in uwsgi_diagnose(late, app)["message"]
+
+
+def test_an_answer_the_health_check_does_not_take_names_the_status_and_the_settings():
+    app = {**APP, "health_path": "/", "health_host": "localhost"}
+    invalid = (
+        "Invalid HTTP_HOST header: 'localhost'. You may need to add 'localhost' to ALLOWED_HOSTS."
+    )
+    lines = journal([*START, *READY, invalid])
+    result = uwsgi_diagnose(lines, app, {"error": None, "status": 400})
+    assert result["id"] == "status"
+    assert result["line"] == invalid
+    assert "The app answered 400 to GET / with Host localhost" in result["message"]
+    assert "app_health_host" in result["message"] and "app_health_status" in result["message"]
+    # What app_health_status accepts is not a failure.
+    assert uwsgi_diagnose(lines, {**app, "health_status": [400]}, {"status": 400})["id"] != "status"
+
+
+def test_a_worker_killed_by_what_it_shares_across_the_fork_points_at_lazy_apps():
+    died = "DAMN ! worker 2 (pid: 4242) died, killed by signal 11 :( trying respawn ..."
+    lines = journal([*START, *READY, died])
+    result = uwsgi_diagnose(lines, {**APP, "lazy_apps": "False"}, {"error": "refused"})
+    assert (result["id"], result["line"]) == ("fork", died)
+    assert "app_lazy_apps: true" in result["message"]
+    assert uwsgi_diagnose(lines, {**APP, "lazy_apps": "True"}, {"error": "refused"})["id"] != "fork"
+
+
+def test_an_unknown_cause_still_quotes_the_decisive_line_and_a_setting():
+    failed = "bind(): Address already in use [core/socket.c line 769]"
+    lines = journal([*START, failed, "spawned uWSGI master process (pid: 12)"])
+    result = uwsgi_diagnose(lines, APP, {"error": "refused", "error_message": "refused"})
+    assert result["id"] == "unknown"
+    assert f'The decisive line: "{failed}" (look at app_socket).' in result["message"]

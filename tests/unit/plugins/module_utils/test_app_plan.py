@@ -111,6 +111,11 @@ RULES = {
         {"app_uwsgi_options": {"uid": "root"}},
         {"app_uwsgi_options": {"thunder-lock": True}},
     ),
+    "buffer size": (
+        "app_uwsgi_options buffer-size (32768)",
+        {"app_uwsgi_options": {"buffer-size": 32768}},
+        {"app_uwsgi_options": {"buffer-size": 65535}},
+    ),
     "processes and threads": (
         "app_threads",
         {"app_threads": 0},
@@ -156,6 +161,26 @@ RULES = {
         {**SYSTEMD, "app_systemd_options": {"User": "root"}},
         {**SYSTEMD, "app_systemd_options": {"ReadWritePaths": "/var/cache/hello"}},
     ),
+    "root hidden by the sandbox": (
+        "ProtectHome=true, which hides /home",
+        {"app_root": "/home/shop"},
+        {"app_root": "/opt/shop"},
+    ),
+    "state directory hidden by the sandbox": (
+        "PrivateTmp=true, which hides /tmp",
+        {**SYSTEMD, "app_state_dir": "/tmp/shop"},
+        {**SYSTEMD, "app_state_dir": "/tmp/shop", "app_systemd_options": {"PrivateTmp": False}},
+    ),
+    "health host": (
+        "app_health_host 'shop.example.org'",
+        {"app_server_names": ["*.example.com"], "app_health_host": "shop.example.org"},
+        {"app_server_names": ["*.example.org"], "app_health_host": "www.example.org"},
+    ),
+    "health statuses": (
+        "app_health_status",
+        {"app_health_status": [200, 700]},
+        {"app_health_status": [200, 401]},
+    ),
     "health timeout": ("app_health_timeout", {"app_health_timeout": 1}, {"app_health_timeout": 5}),
     "health path": ("app_health_path", {"app_health_path": "health"}, {"app_health_path": "/up"}),
     "server names": (
@@ -167,6 +192,11 @@ RULES = {
         "app_http_listen",
         {"app_http_listen": ["eighty"]},
         {"app_http_listen": ["127.0.0.1:8080"]},
+    ),
+    "trusted proxies": (
+        "app_trusted_proxies",
+        {"app_trusted_proxies": ["0.0.0.0/0"]},
+        {"app_trusted_proxies": ["10.0.0.0/16", "192.0.2.10"]},
     ),
     "body size": (
         "app_client_max_body_size",
@@ -273,13 +303,42 @@ def test_a_unit_of_its_own_starts_as_the_app_and_stops_through_its_fifo():
     assert planned["journal"] == "--unit=uwsgi-app-hello.service"
 
 
-def test_the_canary_runs_as_the_app_on_its_own_socket_whatever_the_supervisor():
-    for settings in ({}, SYSTEMD):
-        canary = dict(ini(plan(**settings)["canary"]["ini"]))
-        assert (canary["uid"], canary["chown-socket"]) == ("hello", "hello:www-data")
-        assert canary["socket"] == "/run/uwsgi/hello/canary.sock"
-        assert (canary["processes"], canary["threads"]) == ("1", "1")
-        assert "master-fifo" not in canary and "stats" not in canary
+def test_the_canary_of_a_vassal_runs_as_the_emperor_runs_it():
+    planned = plan()
+    canary = dict(ini(planned["canary"]["ini"]))
+    # Started as root in the Emperor's sandbox, it drops to the app's user as the vassal does.
+    assert (canary["uid"], canary["chown-socket"]) == ("hello", "hello:www-data")
+    assert canary["socket"] == "/run/uwsgi/hello/canary.sock"
+    assert (canary["processes"], canary["threads"]) == ("1", "1")
+    assert "master-fifo" not in canary and "stats" not in canary
+    argv = planned["canary"]["argv"]
+    for name, value in stand_in.RECORD["emperor_sandbox"].items():
+        assert f"--property={name}={value}" in argv
+    assert argv[-3:] == ["/usr/bin/uwsgi-core", "--ini", f"{planned['release']['dir']}/canary.ini"]
+
+
+def test_the_canary_of_a_unit_runs_as_the_unit_runs_the_app():
+    planned = plan(**SYSTEMD)
+    canary = dict(ini(planned["canary"]["ini"]))
+    # The unit's user from the start, in its sandbox: no uid, gid or chown-socket to need root.
+    assert "uid" not in canary and "chown-socket" not in canary
+    argv = planned["canary"]["argv"]
+    for setting in ["User=hello", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes"]:
+        assert f"--property={setting}" in argv
+    # What is about the unit's life stays with the unit: the canary's stop must not clean it up.
+    assert not [item for item in argv if "RuntimeDirectory" in item or "RemoveIPC" in item]
+    assert not [item for item in argv if "ExecStart" in item or "Restart=" in item]
+
+
+def test_a_hidden_root_names_the_unit_setting_and_the_fix():
+    [error] = stand_in.app(app_root="/home/shop")["errors"]
+    assert error.startswith(
+        "app_root /home/shop is out of the app's reach: uwsgi-emperor.service runs it with"
+        " ProtectHome=true, which hides /home"
+    )
+    [error] = stand_in.app(app_root="/home/shop", **SYSTEMD)["errors"]
+    assert "uwsgi-app-hello.service" in error
+    assert error.endswith("or keep it and set app_systemd_options ProtectHome: false.")
 
 
 def test_pip_built_uwsgi_loads_no_plugin():
@@ -365,16 +424,72 @@ def test_a_misspelt_option_names_the_binary_and_the_fix():
 @pytest.mark.parametrize(
     ("settings", "named"),
     [
-        ({"app_env": {"A": "one\nsocket = 0.0.0.0:1717"}}, "app_env"),
+        # Neither an env line (line break) nor an envdir file (ends in whitespace) carries it.
+        ({"app_env": {"A": "one\nsocket = 0.0.0.0:1717 "}}, "app_env A"),
+        (
+            {"app_uwsgi_options": {"procname-append": "x\nsocket = 0.0.0.0:1717"}},
+            "app_uwsgi_options",
+        ),
         (
             {**SYSTEMD, "app_systemd_options": {"Environment": "A=1\nUser=root"}},
             "app_systemd_options",
         ),
     ],
 )
-def test_a_line_break_in_a_value_is_refused_naming_the_variable(settings, named):
+def test_a_line_break_that_cannot_be_carried_is_refused_naming_the_variable(settings, named):
     errors = stand_in.app(**settings)["errors"]
     assert len(errors) == 1 and named in errors[0] and "line break" in errors[0], errors
+
+
+HOSTILE = {
+    "PERCENT": "p%40ss%2Fw0rd",
+    "DOUBLE": "%%",
+    "PLACEHOLDER": "%(x)",
+    "MAGIC": "%d%n%k",
+    "ENV": "$(HOME)",
+    "FILE": "@(/etc/hostname)",
+    "COMMENTS": "; not a comment # nor this",
+    "QUOTES": "'single' \"double\"",
+    "BACKSLASH": "C:\\path\\",
+    "SPACES": "  both ends  ",
+    "EQUALS": "a=b=c",
+    "UNICODE": "Grüße ✓",
+    "EMPTY": "",
+    "LINES": "one\ntwo",
+}
+
+
+def test_hostile_environment_values_reach_the_app_as_they_are():
+    planned = plan(app_env=HOSTILE)
+    lines = dict(
+        line.split("=", 1) for _key, line in ini(planned["vassal"]["text"]) if _key == "env"
+    )
+    files = planned["envdir"]["files"]
+    # An env line for what an ini line can carry exactly, an envdir file for the rest.
+    assert set(lines) | set(files) == set(HOSTILE) and not set(lines) & set(files)
+    assert files == {"PLACEHOLDER": "%(x)", "LINES": "one\ntwo"}
+    assert planned["envdir"]["path"].startswith("/etc/uwsgi/env/hello/")
+    assert ("envdir", planned["envdir"]["path"]) in ini(planned["vassal"]["text"])
+    assert lines["PERCENT"] == "p%%40ss%%2Fw0rd"
+    assert lines["SPACES"] == "  both ends  %(= =)"
+
+
+def test_no_envdir_when_env_lines_carry_everything():
+    planned = plan(app_env={"A": "plain"})
+    assert planned["envdir"]["path"] == "" and planned["envdir"]["files"] == {}
+    assert "envdir" not in dict(ini(planned["vassal"]["text"]))
+
+
+def test_a_changed_envdir_value_is_a_new_generation():
+    first = plan(app_env={"A": "%(x)"})
+    second = plan(app_env={"A": "%(y)"})
+    assert first["vassal"]["generation"] != second["vassal"]["generation"]
+    assert first["envdir"]["path"] != second["envdir"]["path"]
+
+
+def test_one_worker_per_core_is_left_for_uwsgi_to_expand():
+    assert ("processes", "%k") in ini(plan()["vassal"]["text"])
+    assert ("processes", "3") in ini(plan(app_processes=3)["vassal"]["text"])
 
 
 def test_the_health_check_asks_for_a_name_the_site_answers_to():
@@ -383,7 +498,12 @@ def test_the_health_check_asks_for_a_name_the_site_answers_to():
         "timeout": 60,
         "host": "localhost",
         "url": "http://127.0.0.1:80/",
+        "status": list(range(200, 400)),
     }
+    # Names that are all wildcards leave the Host to the user, whose app may check it (Django).
+    checked = plan(app_server_names=["*.example.org"], app_health_host="www.example.org")
+    assert checked["health"]["host"] == "www.example.org"
+    assert plan(app_health_status=[200, 401])["health"]["status"] == [200, 401]
     wild = plan(app_server_names=["*.example.org", "shop.example.org"], app_http_listen=["8080"])
     assert (wild["health"]["host"], wild["health"]["url"]) == (
         "shop.example.org",

@@ -128,6 +128,9 @@ BAD = [
     bad(NGINX_MAIN, "nginx_large_client_header_buffers", "8k"),
     bad(NGINX_MAIN, "nginx_large_client_header_buffers", "0 8k"),
     bad(NGINX_MAIN, "nginx_large_client_header_buffers", "4x8k"),
+    # More than a uwsgi packet (65535 bytes) can carry to the app.
+    bad(NGINX_MAIN, "nginx_large_client_header_buffers", "8 16k"),
+    bad(NGINX_MAIN, "nginx_large_client_header_buffers", "4 12k"),
     bad(NGINX_MAIN, "nginx_worker_processes", "0"),
     bad(NGINX_MAIN, "nginx_worker_processes", "many"),
     bad(NGINX_MAIN, "nginx_worker_processes", "-1"),
@@ -178,6 +181,8 @@ BAD = [
     bad(NGINX_SITE, "nginx_site_uwsgi_read_timeout", 0),
     bad(NGINX_SITE, "nginx_site_client_max_body_size", "10mb"),
     bad(NGINX_SITE, "nginx_security_headers", {"X Frame Options": "DENY"}),
+    bad(NGINX_SITE, "nginx_site_trusted_proxies", ["0.0.0.0/0"]),
+    bad(NGINX_SITE, "nginx_site_trusted_proxies", ["lb.example.org"]),
     bad(NGINX_SITE, "nginx_security_headers", {"X-Test": "a\rSet-Cookie: session=1"}),
 ]
 
@@ -229,7 +234,7 @@ GOOD = [
         nginx_client_max_body_size="1048576",
         nginx_client_header_buffer_size="4K",
         nginx_client_body_buffer_size="1M",
-        nginx_large_client_header_buffers="8 16k",
+        nginx_large_client_header_buffers="2 16k",
         nginx_keepalive_timeout=1,
         nginx_apt_cache_valid_time=0,
     ),

@@ -506,7 +506,8 @@ def test_the_app_hands_its_tls_settings_to_its_site_and_checks_health_over_https
     assert plan["nginx_site"]["nginx_site_tls"] == "acme"
     assert plan["nginx_site"]["nginx_site_tls_hsts_max_age"] == 300
     assert plan["nginx_site"]["nginx_site_tls_listen"] == ["443"]
-    assert plan["health"] == {
+    health = {key: value for key, value in plan["health"].items() if key != "status"}
+    assert health == {
         "path": "/",
         "timeout": 60,
         "host": "hello.example.org",
@@ -516,6 +517,13 @@ def test_the_app_hands_its_tls_settings_to_its_site_and_checks_health_over_https
         "port": 443,
         "ca_file": "/etc/ssl/private-ca.pem",
     }
+    # app_health_host, when set, is the Host and the TLS server name.
+    other = stand_in.app(
+        app_server_names=["hello.example.org", "www.example.org"],
+        app_tls="acme",
+        app_health_host="www.example.org",
+    )["plan"]
+    assert other["health"]["host"] == "www.example.org"
 
 
 def test_a_self_signed_app_site_is_checked_against_its_own_certificate():
