@@ -85,6 +85,15 @@ def test_the_app_is_served_over_https_and_sees_https(host):
     }
 
 
+def test_a_client_cannot_talk_the_app_out_of_https(host):
+    # uWSGI would take the scheme from X-Forwarded-Proto before HTTPS; no proxy is trusted here.
+    rc, status, _version, _headers, body = https(
+        host, "/scheme", options="-H 'X-Forwarded-Proto: http' -H 'X-Forwarded-Ssl: off'"
+    )
+    assert (rc, status) == (0, 200), body
+    assert json.loads(body)["scheme"] == "https"
+
+
 def test_a_name_the_certificate_does_not_cover_is_refused_by_the_client(host):
     rc, _status, _version, _headers, _body = https(host, name="other.tls.test")
     assert rc == 60  # curl: the peer's certificate does not verify for that name
