@@ -355,6 +355,10 @@ class _App:
             # As large as a uwsgi packet can be: whatever nginx's header limits let through fits
             # (nginx_large_client_header_buffers is held to it), so no request it accepts gets 502.
             "buffer-size": values.UWSGI_PACKET,
+            # The whole body is read before the app runs (in memory up to 64 KB, then a file in
+            # the unit's private /tmp): an app that answers without reading it (405, 401) would
+            # otherwise close the socket while nginx still sends, and the client get 502.
+            "post-buffering": 65536,
             "auto-procname": True,
             # Per-request logging costs CPU; keep errors only. The master collects the workers'
             # output too and hands everything to journald under the app's own name.

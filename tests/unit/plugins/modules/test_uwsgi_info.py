@@ -8,7 +8,6 @@ replaced where the host cannot show a case (no such Python, a group with members
 
 from __future__ import annotations
 
-import contextlib
 import grp
 import json
 import os
@@ -19,23 +18,9 @@ import types
 from pathlib import Path
 
 import pytest
-from ansible.module_utils import basic
 from ansible_collections.pyops.uwsgi.plugins.modules import uwsgi_info
 from ansible_collections.pyops.uwsgi.tests.unit.plugins.conftest import find_uwsgi
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core before 2.19
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
-
+from ansible_collections.pyops.uwsgi.tests.unit.plugins.module_args import patch_module_args
 
 # How the module asks uWSGI to load a plugin: --need-plugin fails where --plugin only warns.
 PLUGIN = "--need-plugin="

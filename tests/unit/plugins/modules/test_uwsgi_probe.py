@@ -1,26 +1,12 @@
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import pwd
 
 import pytest
-from ansible.module_utils import basic
 from ansible_collections.pyops.uwsgi.plugins.modules import uwsgi_probe
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core before 2.19
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
+from ansible_collections.pyops.uwsgi.tests.unit.plugins.module_args import patch_module_args
 
 
 @pytest.fixture
