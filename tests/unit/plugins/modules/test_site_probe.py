@@ -3,7 +3,6 @@ tests/unit/files/tls (a CA of its own, a certificate for shop.example.org)."""
 
 from __future__ import annotations
 
-import contextlib
 import http.server
 import json
 import ssl
@@ -11,21 +10,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from ansible.module_utils import basic
 from ansible_collections.pyops.uwsgi.plugins.modules import site_probe
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core before 2.19
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
+from ansible_collections.pyops.uwsgi.tests.unit.plugins.module_args import patch_module_args
 
 
 FILES = Path(__file__).resolve().parents[2] / "files" / "tls"
