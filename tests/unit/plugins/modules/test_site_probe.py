@@ -13,7 +13,6 @@ import pytest
 from ansible_collections.pyops.uwsgi.plugins.modules import site_probe
 from ansible_collections.pyops.uwsgi.tests.unit.plugins.module_args import patch_module_args
 
-
 FILES = Path(__file__).resolve().parents[2] / "files" / "tls"
 
 
