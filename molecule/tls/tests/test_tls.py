@@ -250,7 +250,7 @@ def test_a_bad_https_site_is_refused_before_any_change(host, case):
         for name, value in case["vars"].items()
     }
     before = fingerprint(host)
-    result = ansible_playbook(ROOT / "molecule" / "tls" / "bad_site.yml", APP_HOST, extra)
+    result = ansible_playbook(ROOT / "molecule" / "tls" / "one_site.yml", APP_HOST, extra)
     output = " ".join((result.stdout + result.stderr).split())
     assert result.returncode != 0, result.stdout[-2000:]
     expected = " ".join(case["expect"].split()).replace("tests/unit", str(ROOT / "tests/unit"))
@@ -276,3 +276,19 @@ def test_an_app_with_the_key_of_another_certificate_is_refused_before_any_change
     assert result.returncode != 0, result.stdout[-2000:]
     assert "does not match nginx_site_tls_certificate" in output, output[-3000:]
     assert fingerprint(host) == before
+
+
+def test_a_removed_site_takes_its_certificates_along(host):
+    for site in ("hello", "selfsigned"):
+        result = ansible_playbook(
+            ROOT / "molecule" / "tls" / "one_site.yml",
+            APP_HOST,
+            {"nginx_site_name": site, "nginx_site_state": "absent"},
+        )
+        assert result.returncode == 0, result.stdout[-3000:]
+        assert not host.file(f"/etc/nginx/sites-enabled/{site}.conf").exists
+    # certbot.timer has nothing left to renew for it, and nginx -t is content.
+    assert not host.file("/etc/letsencrypt/renewal/hello.conf").exists
+    assert not host.file("/etc/letsencrypt/live/hello").exists
+    assert not host.file("/etc/nginx/tls/selfsigned").exists
+    host.run_expect([0], "nginx -t")
