@@ -14,7 +14,7 @@ description:
     path) with C(Host) O(host). Returns the status and the certificate the site served.
   - M(ansible.builtin.uri) cannot do this for a site reached on loopback, because it takes the TLS
     server name from the URL. Used by the P(pyops.uwsgi.app#role) role's health check through an
-    HTTPS site, and by the C(pyops.uwsgi.fleet) playbook for the front's sites.
+    HTTPS site.
   - Fails when the connection or the TLS handshake fails (a certificate that does not verify, for
     one); an HTTP status is returned, not judged.
 options:
