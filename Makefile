@@ -46,7 +46,8 @@ lint: venv
 	ln -sfn $(CURDIR) build/collections/ansible_collections/pyops/uwsgi
 	yamllint --strict .
 	check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections ansible-lint
+	# A HOME of its own: a copy of the collection that Molecule left in ~/.ansible would win.
+	HOME=$(CURDIR)/build/lint-home ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections ansible-lint
 	ruff check plugins tests molecule benchmarks
 	ruff format --check plugins tests molecule benchmarks
 
