@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: app_commands
-version_added: 0.3.0
+version_added: 0.2.0
 short_description: Run an app's commands in order, as the app, stopping at the first that fails
 description:
   - Runs each command of O(commands) in turn, in O(chdir), as a list of arguments (no shell), and

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: wsgi_entry_point
-version_added: 0.3.0
+version_added: 0.2.0
 short_description: Check that a WSGI entry point imports in a virtualenv, as uWSGI would load it
 description:
   - Imports O(module) with the interpreter O(python) (a virtualenv's), from the directory O(chdir)
