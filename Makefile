@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 # Molecule scenarios `make test` runs, in order.
-SCENARIOS ?= default ec2_like fleet multi_python pitfalls tls
+SCENARIOS ?= default ec2_like fleet multi_python pitfalls tls real_apps
 
 .PHONY: help venv host images lint package sanity units molecule test demo demo-clean bench bench-smoke scale
 

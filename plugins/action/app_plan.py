@@ -18,7 +18,7 @@ _UWSGI_STAND_INS = {
     "nginx_large_client_header_buffers": "nginx_large_client_header_buffers",
 }
 # What pyops.uwsgi.uwsgi_info reads and the plan uses.
-_READINGS = ("somaxconn", "group_members", "python3", "pythons", "uwsgi_options")
+_READINGS = ("somaxconn", "group_members", "python3", "pythons", "uwsgi_options", "calendars")
 
 
 class ActionModule(ActionBase):
@@ -114,10 +114,20 @@ class ActionModule(ActionBase):
     def _read_host(self, settings, record):
         """What pyops.uwsgi.uwsgi_info reads, once per uWSGI binary and plugin set."""
         request = app_plan.help_request(settings, record)
-        key = (request[0], request[1], tuple(request[2])) if request else None
+        # The timers' calendars, for systemd-analyze on the host to judge.
+        calendars = sorted(
+            {job["calendar"] for job in settings.get("app_jobs") or [] if job.get("calendar")}
+        )
+        key = (
+            (request[0], request[1], tuple(request[2])) if request else None,
+            tuple(calendars),
+        )
         if key in self._readings:
             return self._readings[key]
-        module_args = {"group": self._task.args.get("web_group", "www-data")}
+        module_args = {
+            "group": self._task.args.get("web_group", "www-data"),
+            "calendars": calendars,
+        }
         if request:
             binary, plugins_dir, plugins = request
             module_args.update(uwsgi=binary, plugins_dir=plugins_dir or None, plugins=plugins)

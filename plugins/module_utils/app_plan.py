@@ -20,7 +20,10 @@ import posixpath
 import re
 
 from ansible_collections.pyops.uwsgi.plugins.module_utils import (
+    entry_point,
+    env_file,
     pip_settings,
+    sandbox,
     tls,
     uwsgi_literal,
     values,
@@ -131,18 +134,25 @@ def entry_module_paths(settings, playbook_dir):
 
 
 def release_id(settings, source, python):
-    """The release's name: the same code, Python and packages make the same release."""
-    return _digest(
-        [
-            source,
-            python,
-            settings["app_uwsgi_method"],
-            settings["app_requirements_file"],
-            settings["app_pip_packages"],
-            settings["app_src_exclude"],
-        ],
-        12,
-    )
+    """The release's name: the same code, Python, packages and build make the same release."""
+    parts = [
+        source,
+        python,
+        settings["app_uwsgi_method"],
+        settings["app_requirements_file"],
+        settings["app_pip_packages"],
+        settings["app_src_exclude"],
+    ]
+    # What else shapes a release's files, named only when set: releases made before these
+    # settings existed keep their names.
+    built = {
+        "project_install": settings.get("app_project_install", False),
+        "build_commands": settings.get("app_build_commands", []),
+        "shared_paths": [item.get("path") for item in settings.get("app_shared_paths") or []],
+    }
+    if any(built.values()):
+        parts.append(built)
+    return _digest(parts, 12)
 
 
 def python_version(settings, record, host):
@@ -589,14 +599,17 @@ class _App:
             {"path": f"{s['app_root']}/releases", "owner": "root", "group": "root", "mode": "0755"},
         ]
         if s["app_state_dir"]:
+            # nginx's group may pass through (0710) to shared data it serves, and no further.
+            served = any(item["url"] for item in s["app_shared_paths"])
             found.append(
                 {
                     "path": s["app_state_dir"],
                     "owner": self.user,
-                    "group": self.group,
-                    "mode": "0750",
+                    "group": self.web_group if served else self.group,
+                    "mode": "0710" if served else "0750",
                 }
             )
+            found += _shared_directories(self)
         found.append(
             {"path": self.runtime_dir, "owner": self.user, "group": self.web_group, "mode": "2750"}
         )
@@ -659,20 +672,37 @@ def _code_rules(app, controller):
         f" is taken from the playbook's directory, {controller.get('playbook_dir', '')}).",
     )
     yield (
-        all(values.IDENTIFIER.fullmatch(part) for part in module.split(".")),
+        # "wsgi.py" names module py of package wsgi: the tutorials' slip, never meant.
+        all(values.IDENTIFIER.fullmatch(part) for part in module.split("."))
+        and not module.endswith(".py"),
         "app_wsgi_module must be a Python module name such as wsgi or mysite.wsgi (no .py, no"
         f" slashes); got '{module}'.",
     )
+    callable_problem = entry_point.parse_callable(s["app_wsgi_callable"])[2]
     yield (
-        bool(values.IDENTIFIER.fullmatch(s["app_wsgi_callable"])),
-        "app_wsgi_callable must be a Python name such as application or app; got"
-        f" '{s['app_wsgi_callable']}'.",
+        not callable_problem,
+        f"app_wsgi_callable '{s['app_wsgi_callable']}' is not an entry point uWSGI 2.0 can load:"
+        f" {callable_problem}. Write a name the module binds (application, app) or a factory"
+        " called without arguments (create_app()).",
+    )
+    # Only when nothing but the code goes into the virtualenv can a module missing from the code
+    # be proven missing; anything installed (requirements, packages, the project itself) may
+    # provide it, and the import in the built release answers.
+    only_code = not (
+        s["app_project_install"]
+        or s["app_pip_packages"]
+        or controller.get("requirements_found")
+        or controller.get("module_stdlib")
     )
     yield (
-        s["app_src_dir"] == "" or not src_is_dir or controller.get("module_found") is not False,
+        s["app_src_dir"] == ""
+        or not src_is_dir
+        or controller.get("module_found") is not False
+        or not only_code,
         f"Pitfall 1a (Wrong entry point): app_wsgi_module '{module}' names no module in"
-        f" app_src_dir: neither {module_file}.py nor {module_file}/__init__.py exists. Set"
-        " app_wsgi_module to the module that holds the WSGI callable.",
+        f" app_src_dir: neither {module_file}.py nor {module_file}/__init__.py exists, and"
+        " nothing else goes into the virtualenv (no requirements file, app_pip_packages or"
+        " app_project_install). Set app_wsgi_module to the module that holds the WSGI callable.",
     )
     yield (
         s["app_git_repo"] == "" or bool(_GIT_VERSION.fullmatch(s["app_git_version"])),
@@ -969,6 +999,378 @@ def _answers(server_name, host):
     return host == server_name
 
 
+# --- Release phases, shared data, workers and jobs ------------------------------------------------
+
+_WORKER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_SHARED_PATH = re.compile(r"^[A-Za-z0-9_.@+-]+(/[A-Za-z0-9_.@+-]+)*$")
+
+
+def _command_problem(command):
+    """Why COMMAND is not a list of arguments a program can be started with, or ""."""
+    if isinstance(command, str):
+        return (
+            f"'{command}' is one string, not a list of arguments; write it as"
+            f" [{', '.join(command.split()) or '...'}] (no shell runs it)"
+        )
+    if not isinstance(command, list) or not command:
+        return "it must be a list of arguments such as [python, manage.py, migrate]"
+    program = str(command[0])
+    checks = (
+        (
+            all(
+                isinstance(arg, (str, int, float)) and not isinstance(arg, bool) for arg in command
+            ),
+            f"its arguments must be strings; got {command}",
+        ),
+        (
+            program != "" and not any(char.isspace() for char in program),
+            f"its program '{program}' has white space: each argument is an item of its own, such"
+            f" as [{', '.join(program.split()) or '...'}]",
+        ),
+        (
+            "=" not in program,
+            f"its program '{program}' has '=' in it, which env takes as a variable",
+        ),
+        (not any("\x00" in str(arg) for arg in command), "an argument holds a NUL byte"),
+    )
+    return next((message for ok, message in checks if not ok), "")
+
+
+def _phase_items(value):
+    """([{command, creates}], [problem]) of app_build_commands or app_release_commands."""
+    items, problems = [], []
+    if value and all(isinstance(item, str) and item.split() == [item] for item in value):
+        problems.append(
+            "it takes a list of commands, each a list of arguments: write"
+            f" [[{', '.join(value)}]] for one command"
+        )
+        return items, problems
+    for index, item in enumerate(value, 1):
+        command, creates = item, ""
+        if isinstance(item, dict):
+            command, creates = item.get("command"), item.get("creates", "")
+            unknown = sorted(set(item) - {"command", "creates"})
+            if unknown:
+                problems.append(f"command {index} has keys {unknown}; it takes command and creates")
+            if not isinstance(creates, str) or "\x00" in creates:
+                problems.append(f"command {index}: creates must be a path; got {creates!r}")
+                creates = ""
+        problem = _command_problem(command)
+        if problem:
+            problems.append(f"command {index}: {problem}")
+        else:
+            items.append({"command": [str(arg) for arg in command], "creates": creates})
+    return items, problems
+
+
+def _phase_rules(app):
+    s = app.s
+    for var in ("app_build_commands", "app_release_commands"):
+        problems = _phase_items(s[var])[1]
+        yield (
+            not problems,
+            f"{var} takes commands, each a list of arguments (or a dict with command and, to skip"
+            f" it once a path exists, creates): {'; '.join(problems)}.",
+        )
+    yield (
+        1 <= s["app_command_timeout"] <= 86400,
+        f"app_command_timeout must be 1 to 86400 seconds; got {s['app_command_timeout']}.",
+    )
+
+
+def _shared_problem(path):
+    if not isinstance(path, str) or not _SHARED_PATH.fullmatch(path):
+        return "is not a relative path of names (letters, digits, . _ - @ +) joined by /"
+    if path.startswith("/") or any(part in ("", ".", "..") for part in path.split("/")):
+        return "escapes the code directory (absolute, '.' or '..')"
+    return ""
+
+
+def _overlaps(first, second):
+    return first == second or first.startswith(second + "/") or second.startswith(first + "/")
+
+
+def _shared_rules(app, controller):
+    s = app.s
+    shared = s["app_shared_paths"]
+    paths = [item["path"] for item in shared]
+    bad = {path: _shared_problem(path) for path in paths if _shared_problem(path)}
+    yield (
+        not bad,
+        "app_shared_paths paths must be directories inside the code, such as instance or"
+        " media/uploads: "
+        + "; ".join(f"'{path}' {problem}" for path, problem in bad.items())
+        + ".",
+    )
+    overlapping = sorted(
+        {
+            f"'{first}' and '{second}'"
+            for index, first in enumerate(paths)
+            for second in paths[index + 1 :]
+            if _overlaps(first, second)
+        }
+    )
+    yield (
+        not overlapping,
+        "app_shared_paths paths must not overlap (one inside another, or twice):"
+        f" {', '.join(overlapping)}.",
+    )
+    top = s["app_wsgi_module"].split(".")[0]
+    hiding = [
+        path
+        for path in paths
+        if controller.get("module_found") and path.split("/")[0] in (top, f"{top}.py")
+    ]
+    yield (
+        not hiding,
+        f"app_shared_paths must not replace the code: {', '.join(hiding)} holds the entry module"
+        f" {s['app_wsgi_module']}.",
+    )
+    yield (
+        not shared or s["app_state_dir"] != "",
+        "app_shared_paths live under app_state_dir, which is empty: set app_state_dir (such as"
+        f" /var/lib/{s['app_name']}) or leave app_shared_paths empty.",
+    )
+    urls = [item["url"] for item in shared if item["url"]]
+    taken = [s["app_static_url"]] if s["app_static_url"] else []
+    yield (
+        all(_URL_PREFIX.fullmatch(url) and url != "/" for url in urls)
+        and len(set(urls + taken)) == len(urls + taken),
+        "app_shared_paths urls must start and end with '/' (such as /media/), differ from each"
+        f" other and from app_static_url ('{s['app_static_url']}'), and not be '/'; got {urls}.",
+    )
+    yield (
+        not urls or s["app_nginx_site"],
+        "app_shared_paths url needs the app's nginx site (app_nginx_site true), which serves it.",
+    )
+
+
+def _worker_rules(app):
+    s = app.s
+    workers, jobs = s["app_workers"], s["app_jobs"]
+    for var, items in (("app_workers", workers), ("app_jobs", jobs)):
+        names = [item["name"] for item in items]
+        yield (
+            all(_WORKER_NAME.fullmatch(name) for name in names) and len(set(names)) == len(names),
+            f"{var} names must be distinct, 1-32 characters of a-z, 0-9, '_' and '-' (they name"
+            f" systemd units); got {names}.",
+        )
+        problems = [
+            f"{item['name']}: {_command_problem(item['command'])}"
+            for item in items
+            if _command_problem(item["command"])
+        ]
+        yield (
+            not problems,
+            f"{var} commands must be lists of arguments: {'; '.join(problems)}.",
+        )
+    low = [f"{item['name']}: {item['count']}" for item in workers if item["count"] < 1]
+    yield (
+        not low,
+        f"app_workers counts must be 1 or more (remove a worker from the list to stop it); got"
+        f" {', '.join(low)}.",
+    )
+    calendars = app.host.get("calendars") or {}
+    rejected = []
+    for item in jobs:
+        calendar = item["calendar"]
+        found = calendars.get(calendar)
+        if not calendar.strip() or any(char in calendar for char in "\n\r"):
+            rejected.append(f"{item['name']}: '{calendar}' is empty or has a line break")
+        elif found and not found.get("valid"):
+            rejected.append(f"{item['name']}: '{calendar}': {found.get('message')}")
+        elif found and found.get("next") == "never":
+            rejected.append(f"{item['name']}: '{calendar}' never elapses (a time in the past)")
+    yield (
+        not rejected,
+        "app_jobs calendars must be systemd calendar expressions (OnCalendar=, such as daily or"
+        " Mon *-*-* 04:00; see systemd.time(7)), as `systemd-analyze calendar` on the host takes"
+        f" them: {'; '.join(rejected)}.",
+    )
+
+
+def _shared_directories(app):
+    """The shared directories of app_shared_paths, parents first, under app_state_dir/shared.
+
+    Each is the app's alone (0750), except that nginx's group may traverse to, and read, what is
+    served under a URL: the directories above it 0710 and its own 2750 (set-group-ID, so what the
+    app creates in it belongs to nginx's group, readable and nothing more).
+    """
+    s = app.s
+    root = f"{s['app_state_dir']}/shared"
+    served = [item["path"] for item in s["app_shared_paths"] if item["url"]]
+    found = {}
+    for item in s["app_shared_paths"]:
+        parts = item["path"].split("/")
+        for depth in range(len(parts)):
+            relative = "/".join(parts[: depth + 1])
+            leaf = depth == len(parts) - 1
+            crossed = any(path.startswith(relative + "/") for path in served)
+            if leaf and item["url"]:
+                owner_group, mode = app.web_group, "2750"
+            elif crossed:
+                owner_group, mode = app.web_group, "0710"
+            else:
+                owner_group, mode = app.group, "0750"
+            found[relative] = {
+                "path": f"{root}/{relative}",
+                "owner": app.user,
+                "group": owner_group,
+                "mode": mode,
+            }
+    top = {
+        "path": root,
+        "owner": app.user,
+        "group": app.web_group if served else app.group,
+        "mode": "0710" if served else "0750",
+    }
+    return [top, *found.values()] if found else []
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _app_writable(app, service):
+    """What the app's unit may write, less its uWSGI runtime and stats directories."""
+    paths = _as_list(service.get("ReadWritePaths"))
+    return [path for path in paths if path not in (app.runtime_dir, app.stats_dir)]
+
+
+def _phases(app):
+    s = app.s
+    venv = f"{app.release_dir}/venv"
+    service = app.service_settings()
+    writable = _app_writable(app, service)
+    build, _problems = _phase_items(s["app_build_commands"])
+    release, _problems = _phase_items(s["app_release_commands"])
+    release_sandbox = sandbox.settings(service, writable)
+    return {
+        "chdir": app.code,
+        "env": sandbox.environment(venv),
+        "environment_file": f"{ENV_DIR}/{app.name}.env",
+        "timeout": s["app_command_timeout"],
+        "project_install": s["app_project_install"],
+        "entry_point": {
+            "python": f"{venv}/bin/python",
+            "module": s["app_wsgi_module"],
+            "callable": s["app_wsgi_callable"],
+            "sandbox": release_sandbox,
+        },
+        # Build commands may write the release's code, which is theirs until it is locked.
+        "build": {
+            "commands": build,
+            "sandbox": sandbox.settings(service, [app.code, *writable]),
+        },
+        "release": {"commands": release, "sandbox": release_sandbox},
+    }
+
+
+def _unit_service(app, service, command, kind, name):
+    """[Service] of a worker or job: the app's sandbox, the release's code and environment."""
+    venv = f"{app.release_dir}/venv"
+    kept = sandbox.settings(service, _app_writable(app, service))
+    user_env = _as_list(kept.pop("Environment", None))
+    user_files = _as_list(kept.pop("EnvironmentFile", None))
+    env_file = f"{ENV_DIR}/{app.name}.env"
+    return {
+        "Type": "exec" if kind == "worker" else "oneshot",
+        "ExecStart": sandbox.unit_exec(command),
+        # The release this unit was written for, not current: a running worker keeps importing
+        # from its own release while the next one is switched in, until it is restarted.
+        "WorkingDirectory": sandbox.specifiers(app.code),
+        "Environment": [*user_env, *sandbox.unit_environment(sandbox.environment(venv))],
+        "EnvironmentFile": [*[path for path in user_files if path != env_file], env_file],
+        "SyslogIdentifier": f"{app.name}-{kind}-{name}",
+        **(
+            {"Restart": "always", "RestartSec": 2}
+            if kind == "worker"
+            else {"TimeoutStartSec": app.s["app_command_timeout"]}
+        ),
+        **kept,
+    }
+
+
+def _workers(app):
+    """The unit files of app_workers and app_jobs, the instances and timers to run."""
+    s = app.s
+    service = app.service_settings()
+
+    def header(what):
+        return HEADER.format(what=what, name=app.name)
+
+    units, instances, timers = [], [], []
+    for item in s["app_workers"]:
+        name = f"{app.unit}.worker-{item['name']}"
+        text = systemd_unit(
+            {
+                "Unit": {
+                    "Description": f"{app.name} worker {item['name']} %i",
+                    "After": "network.target",
+                },
+                "Service": _unit_service(app, service, item["command"], "worker", item["name"]),
+                "Install": {"WantedBy": "multi-user.target"},
+            },
+            header(f"Worker {item['name']} (release {app.release})"),
+        )
+        units.append({"name": f"{name}@.service", "text": text})
+        instances += [f"{name}@{number}.service" for number in range(1, item["count"] + 1)]
+    for item in s["app_jobs"]:
+        name = f"{app.unit}.job-{item['name']}"
+        service_text = systemd_unit(
+            {
+                "Unit": {"Description": f"{app.name} job {item['name']}"},
+                "Service": _unit_service(app, service, item["command"], "job", item["name"]),
+            },
+            header(f"Job {item['name']} (release {app.release})"),
+        )
+        timer_text = systemd_unit(
+            {
+                "Unit": {"Description": f"{app.name} job {item['name']}, on its calendar"},
+                "Timer": {
+                    "OnCalendar": sandbox.specifiers(item["calendar"]),
+                    # A run missed while the host was down happens at boot.
+                    "Persistent": True,
+                    # On time rather than within systemd's default minute.
+                    "AccuracySec": "1s",
+                    "Unit": f"{name}.service",
+                },
+                "Install": {"WantedBy": "timers.target"},
+            },
+            header(f"Timer of job {item['name']}"),
+        )
+        units += [
+            {"name": f"{name}.service", "text": service_text},
+            {"name": f"{name}.timer", "text": timer_text},
+        ]
+        timers.append(f"{name}.timer")
+    return {
+        "dir": UNIT_DIR,
+        "units": units,
+        "instances": instances,
+        "timers": timers,
+        # Every unit file and enabled instance of this app's workers and jobs matches one of these
+        # (app names have no dots), so the ones no longer listed are found and removed.
+        "patterns": [f"{app.unit}.worker-*", f"{app.unit}.job-*"],
+        "wants": [f"{UNIT_DIR}/multi-user.target.wants", f"{UNIT_DIR}/timers.target.wants"],
+    }
+
+
+def _environment(app):
+    """The app's environment as a systemd EnvironmentFile (root:APP 0640)."""
+    header = (
+        HEADER.format(what="Environment (app_env)", name=app.name)
+        + "\nRead by systemd for the app's commands, workers and jobs; values byte for byte."
+    )
+    return {
+        "dir": ENV_DIR,
+        "file": f"{ENV_DIR}/{app.name}.env",
+        "text": env_file.environment_file(app.s["app_env"], header),
+    }
+
+
 def _rules(app, controller):
     """(ok, message) for every rule of the app's settings."""
     yield from _identity_rules(app)
@@ -979,6 +1381,9 @@ def _rules(app, controller):
     yield from _sandbox_rules(app)
     yield from _site_rules(app)
     yield from _tls_rules(app)
+    yield from _phase_rules(app)
+    yield from _shared_rules(app, controller)
+    yield from _worker_rules(app)
 
 
 def _pip_requirement(item):
@@ -1028,6 +1433,14 @@ def _render(app):
         sandbox = systemd_properties(app.canary_sandbox())
     except RenderError as exc:
         return None, f"app_systemd_options: {exc}"
+    try:
+        environment = _environment(app)
+    except env_file.EnvFileError as exc:
+        return None, f"app_env: {exc}"
+    try:
+        workers = _workers(app)
+    except RenderError as exc:
+        return None, f"app_workers, app_jobs or app_systemd_options: {exc}"
     header = "# " + HEADER.format(what=f"Release {app.release}", name=app.name) + "\n"
     texts = {
         "options": options,
@@ -1036,6 +1449,8 @@ def _render(app):
         "canary": canary_ini,
         "sandbox": sandbox,
         "units": units,
+        "environment": environment,
+        "workers": workers,
     }
     return texts, None
 
@@ -1180,6 +1595,12 @@ def _assemble(app, texts):
             else "",
             "nginx_site_client_max_body_size": s["app_client_max_body_size"],
             "nginx_site_trusted_proxies": list(s["app_trusted_proxies"]),
+            # Shared data served as it is (app_shared_paths with a url), from where it lives.
+            "nginx_site_locations": [
+                {"url": item["url"], "dir": f"{s['app_state_dir']}/shared/{item['path']}"}
+                for item in s["app_shared_paths"]
+                if item["url"]
+            ],
         },
         "health": {
             "path": s["app_health_path"],
@@ -1207,6 +1628,24 @@ def _assemble(app, texts):
         },
         # Seconds to wait for the app's processes to leave a supervisor.
         "stop_timeout": s["app_worker_reload_mercy"] + 10,
+        # app_env for systemd: the app's commands, workers and jobs read it.
+        "environment": texts["environment"],
+        # Directories of app_shared_paths (created with the others, in directories), linked into
+        # each release's code.
+        "shared": {
+            "paths": [
+                {
+                    "path": item["path"],
+                    "link": f"{code}/{item['path']}",
+                    "parent": posixpath.dirname(f"{code}/{item['path']}"),
+                    "target": f"{s['app_state_dir']}/shared/{item['path']}",
+                }
+                for item in s["app_shared_paths"]
+            ],
+        },
+        # The entry point check, the project's install, build and release commands.
+        "phases": _phases(app),
+        "workers": texts["workers"],
     }
 
 

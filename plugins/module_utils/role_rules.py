@@ -238,6 +238,21 @@ def nginx_site_rules(s, readings):
         " nginx_site_static_dir be an absolute directory; got"
         f" '{static_url}' and '{static_dir}'.",
     )
+    locations = s["nginx_site_locations"]
+    urls = [item["url"] for item in locations] + ([static_url] if static_url else [])
+    yield (
+        all(
+            _STATIC_URL.fullmatch(item["url"])
+            and item["url"] != "/"
+            and _STATIC_DIR.fullmatch(item["dir"])
+            and (item["expires"] == "" or _EXPIRES.fullmatch(item["expires"]))
+            for item in locations
+        )
+        and len(set(urls)) == len(urls),
+        "nginx_site_locations items need a url that starts and ends with '/' (not '/'), given once"
+        " and not equal to nginx_site_static_url, an absolute dir, and an expires value such as 1h"
+        f" or empty; got {locations}.",
+    )
     yield (
         bool(_EXPIRES.fullmatch(str(s["nginx_site_static_expires"]))),
         "nginx_site_static_expires must be an nginx expires value such as 1h, 7d or off; got"
@@ -337,6 +352,14 @@ def nginx_site(s, readings=None):
         "listen": listen,
         "uwsgi_pass": f"pyops_{s['nginx_site_name']}" if upstream else s["nginx_site_uwsgi_pass"],
         "static_alias": static_dir.rstrip("/") + "/" if static_dir else "",
+        "locations": [
+            {
+                "url": item["url"],
+                "alias": item["dir"].rstrip("/") + "/",
+                "expires": item["expires"] or s["nginx_site_static_expires"],
+            }
+            for item in s.get("nginx_site_locations") or []
+        ],
         "target": values.site_target(s["nginx_site_listen"], s["nginx_site_server_names"]),
         "tls": tls.site_tls(s, readings),
     }

@@ -35,6 +35,14 @@ options:
     type: list
     elements: str
     default: []
+  calendars:
+    description:
+      - systemd calendar expressions (C(OnCalendar=) of a timer, such as V(daily) or
+        V(Mon *-*-* 04:00)) to check with C(systemd-analyze calendar), one at a time, as
+        RV(calendars) reports.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -92,6 +100,19 @@ uwsgi_options:
   type: list
   elements: str
   sample: [socket, master, processes]
+calendars:
+  description:
+    - For each of O(calendars), whether systemd takes it (C(valid)), its normalized form and next
+      elapse (C(next), V(never) for a time in the past), or systemd's C(message) when it does not.
+    - Null when C(systemd-analyze) is not installed.
+  returned: always
+  type: dict
+  sample:
+    daily:
+      valid: true
+      normalized: "*-*-* 00:00:00"
+      next: Mon 2026-11-30 00:00:00 UTC
+      message: ""
 """
 
 import grp
@@ -156,6 +177,29 @@ def _uwsgi_options(module):
     return sorted({match.group(1) for match in map(_HELP_OPTION.match, out.splitlines()) if match})
 
 
+def _calendars(module):
+    expressions = module.params["calendars"]
+    analyze = module.get_bin_path("systemd-analyze")
+    if not analyze:
+        return None
+    found = {}
+    for expression in expressions:
+        rc, out, err = module.run_command([analyze, "calendar", expression])
+        fields = dict(
+            (key.strip(), value.strip())
+            for key, _colon, value in (line.partition(":") for line in out.splitlines())
+            if _colon
+        )
+        lines = (err or out).strip().splitlines()
+        found[expression] = {
+            "valid": rc == 0,
+            "normalized": fields.get("Normalized form", ""),
+            "next": fields.get("Next elapse", ""),
+            "message": "" if rc == 0 else (lines[-1] if lines else f"exit status {rc}"),
+        }
+    return found
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -163,6 +207,7 @@ def main():
             "uwsgi": {"type": "path"},
             "plugins_dir": {"type": "path"},
             "plugins": {"type": "list", "elements": "str", "default": []},
+            "calendars": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
@@ -173,6 +218,7 @@ def main():
         python3=_python3(module),
         pythons=_pythons(),
         uwsgi_options=_uwsgi_options(module),
+        calendars=_calendars(module),
     )
 
 

@@ -5,11 +5,29 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan
+from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan, env_file
 from ansible_collections.pyops.uwsgi.tests.unit.plugins import stand_in
 
 SYSTEMD = {"app_supervisor": "systemd", "app_socket_activation": True}
 TCP = {**SYSTEMD, "app_tcp_socket": "10.0.1.21:3031", "app_tcp_allowed_peers": ["10.0.1.10"]}
+JOB = {
+    "name": "clearsessions",
+    "command": ["python", "manage.py", "clearsessions"],
+    "calendar": "daily",
+}
+# What pyops.uwsgi.uwsgi_info reads from systemd-analyze calendar (systemd 252).
+CALENDAR_DAILY = {
+    "valid": True,
+    "normalized": "*-*-* 00:00:00",
+    "next": "Mon 2026-11-30 00:00:00 UTC",
+    "message": "",
+}
+CALENDAR_REFUSED = {
+    "valid": False,
+    "normalized": "",
+    "next": "",
+    "message": "Failed to parse calendar specification 'every tuesday': Invalid argument",
+}
 
 # rule: (the variable its message names, bad settings, good settings[, bad host, good host])
 RULES = {
@@ -36,13 +54,14 @@ RULES = {
     "module name": ("app_wsgi_module", {"app_wsgi_module": "wsgi.py"}, {"app_wsgi_module": "wsgi"}),
     "callable name": (
         "app_wsgi_callable",
-        {"app_wsgi_callable": "create app"},
-        {"app_wsgi_callable": "app"},
+        {"app_wsgi_callable": 'create_app("prod")'},
+        {"app_wsgi_callable": "create_app()"},
     ),
+    # Proven missing only when nothing but the code goes into the virtualenv.
     "entry module exists": (
         "Pitfall 1a",
-        {"app_wsgi_module": "wsgi2"},
-        {"app_wsgi_module": "myflask"},
+        {"app_wsgi_module": "wsgi2", "app_requirements_file": ""},
+        {"app_wsgi_module": "myflask", "app_requirements_file": ""},
     ),
     "git version": (
         "app_git_version",
@@ -212,6 +231,87 @@ RULES = {
         "app_tls_ca_file",
         {"app_tls_ca_file": "certs/ca.pem"},
         {"app_tls_ca_file": "/etc/ssl/certs/ca-certificates.crt"},
+    ),
+    "build commands": (
+        "app_build_commands",
+        {"app_build_commands": ["python manage.py collectstatic --noinput"]},
+        {"app_build_commands": [["python", "manage.py", "collectstatic", "--noinput"]]},
+    ),
+    "release commands": (
+        "app_release_commands",
+        {"app_release_commands": [{"command": "flask --app flaskr init-db"}]},
+        {
+            "app_release_commands": [
+                {"command": ["flask", "--app", "flaskr", "init-db"], "creates": "instance/db"}
+            ]
+        },
+    ),
+    "command timeout": (
+        "app_command_timeout",
+        {"app_command_timeout": 0},
+        {"app_command_timeout": 60},
+    ),
+    "shared paths inside the code": (
+        "app_shared_paths",
+        {"app_shared_paths": [{"path": "../data"}]},
+        {"app_shared_paths": [{"path": "instance"}]},
+    ),
+    "shared paths apart": (
+        "app_shared_paths",
+        {"app_shared_paths": [{"path": "media"}, {"path": "media/uploads"}]},
+        {"app_shared_paths": [{"path": "media/uploads"}, {"path": "media/cache"}]},
+    ),
+    "shared paths keep the code": (
+        "app_shared_paths",
+        {"app_shared_paths": [{"path": "wsgi.py"}]},
+        {"app_shared_paths": [{"path": "var"}]},
+    ),
+    "shared paths need a state directory": (
+        "app_state_dir",
+        {"app_state_dir": "", "app_shared_paths": [{"path": "instance"}]},
+        {"app_state_dir": "/srv/hello-state", "app_shared_paths": [{"path": "instance"}]},
+    ),
+    "shared urls": (
+        "app_shared_paths urls",
+        {"app_shared_paths": [{"path": "media", "url": "/static/"}], "app_static_url": "/static/"},
+        {"app_shared_paths": [{"path": "media", "url": "/media/"}], "app_static_url": "/static/"},
+    ),
+    "shared url needs the site": (
+        "app_nginx_site",
+        {"app_nginx_site": False, "app_shared_paths": [{"path": "media", "url": "/media/"}]},
+        {"app_nginx_site": False, "app_shared_paths": [{"path": "media"}]},
+    ),
+    "worker names": (
+        "app_workers names",
+        {"app_workers": [{"name": "Queue", "command": ["rq", "worker"]}]},
+        {"app_workers": [{"name": "queue", "command": ["rq", "worker"]}]},
+    ),
+    "worker commands": (
+        "app_workers commands",
+        {"app_workers": [{"name": "queue", "command": "rq worker"}]},
+        {"app_workers": [{"name": "queue", "command": ["rq", "worker", "--url", "$X"]}]},
+    ),
+    "job names": (
+        "app_jobs names",
+        {"app_jobs": [JOB, JOB]},
+        {"app_jobs": [JOB, {**JOB, "name": "other"}]},
+    ),
+    "job commands": (
+        "app_jobs commands",
+        {"app_jobs": [{**JOB, "command": ["python manage.py clearsessions"]}]},
+        {"app_jobs": [JOB]},
+    ),
+    "worker count": (
+        "app_workers counts",
+        {"app_workers": [{"name": "queue", "command": ["rq", "worker"], "count": 0}]},
+        {"app_workers": [{"name": "queue", "command": ["rq", "worker"], "count": 3}]},
+    ),
+    "job calendar": (
+        "app_jobs calendars",
+        {"app_jobs": [{**JOB, "calendar": "every tuesday"}]},
+        {"app_jobs": [JOB]},
+        {"calendars": {"every tuesday": CALENDAR_REFUSED}},
+        {"calendars": {"daily": CALENDAR_DAILY}},
     ),
 }
 
@@ -533,3 +633,199 @@ def test_the_plan_is_plain_data():
     assert plan(app_pip_ca_bundle="/etc/ca.pem")["release"]["pip_environment"] == {
         "PIP_CERT": "/etc/ca.pem"
     }
+
+
+# --- Entry points, release phases, shared data, workers and jobs ------------------------------
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        # The requirements (hello has requirements.txt) may install it.
+        {"app_wsgi_module": "shop.wsgi"},
+        # The project itself, of the src layout.
+        {"app_wsgi_module": "shop.wsgi", "app_requirements_file": "", "app_project_install": True},
+        {"app_wsgi_module": "shop.wsgi", "app_requirements_file": "", "app_pip_packages": ["x"]},
+        # The standard library's.
+        {
+            "app_wsgi_module": "wsgiref.simple_server",
+            "app_wsgi_callable": "demo_app",
+            "app_requirements_file": "",
+        },
+    ],
+    ids=["requirements", "project", "packages", "stdlib"],
+)
+def test_a_module_not_in_the_code_is_left_to_the_import_in_the_release(settings):
+    assert stand_in.app(**settings)["errors"] == []
+
+
+def test_the_vassal_loads_a_factory_as_written():
+    options = dict(ini(plan(app_wsgi_callable="create_app()")["vassal"]["text"]))
+    assert options["module"] == "wsgi:create_app()"
+    assert plan(app_wsgi_callable="create_app()")["phases"]["entry_point"]["callable"] == (
+        "create_app()"
+    )
+
+
+def test_a_flat_list_of_words_is_taken_for_one_command_written_wrong():
+    errors = stand_in.app(app_build_commands=["python", "manage.py", "collectstatic"])["errors"]
+    assert "write [[python, manage.py, collectstatic]] for one command" in errors[0]
+
+
+def test_the_release_name_is_unchanged_for_apps_without_the_new_settings():
+    # A collection upgrade must not rebuild and redeploy every app.
+    planned = plan()
+    checked = stand_in.settings("app", app_name="hello", app_src_dir=stand_in.HELLO)[0]
+    before = app_plan._digest(
+        [
+            "stand-in",
+            "3.13",
+            checked["app_uwsgi_method"],
+            checked["app_requirements_file"],
+            checked["app_pip_packages"],
+            checked["app_src_exclude"],
+        ],
+        12,
+    )
+    assert planned["release"]["id"] == before
+    assert plan(app_project_install=True)["release"]["id"] != before
+    assert plan(app_build_commands=[["true"]])["release"]["id"] != before
+    assert plan(app_shared_paths=[{"path": "instance"}])["release"]["id"] != before
+    # Release commands and workers act on a release; they do not make one.
+    assert plan(app_release_commands=[["true"]], app_workers=[WORKER])["release"]["id"] == before
+
+
+WORKER = {"name": "queue", "command": ["rq", "worker", "--url", "$REDIS"], "count": 2}
+
+
+def test_phases_run_as_the_app_in_its_sandbox_writing_only_what_they_may():
+    planned = plan(
+        app_build_commands=[["python", "manage.py", "collectstatic", "--noinput"]],
+        app_release_commands=[
+            {"command": ["flask", "--app", "flaskr", "init-db"], "creates": "instance/db"}
+        ],
+        app_command_timeout=120,
+    )
+    phases, release = planned["phases"], planned["release"]
+    assert phases["chdir"] == release["code"]
+    assert phases["env"]["PATH"].startswith(f"{release['venv']}/bin:")
+    assert phases["environment_file"] == "/etc/uwsgi/env/hello.env"
+    assert phases["timeout"] == 120
+    assert phases["release"]["commands"] == [
+        {"command": ["flask", "--app", "flaskr", "init-db"], "creates": "instance/db"}
+    ]
+    assert phases["build"]["commands"][0]["creates"] == ""
+    build, run = phases["build"]["sandbox"], phases["release"]["sandbox"]
+    assert build["ReadWritePaths"] == [release["code"], "/var/lib/hello"]
+    assert run["ReadWritePaths"] == ["/var/lib/hello"]
+    for sandbox in (build, run, phases["entry_point"]["sandbox"]):
+        assert (sandbox["User"], sandbox["Group"]) == ("hello", "hello")
+        assert sandbox["ProtectSystem"] == "strict" and sandbox["NoNewPrivileges"] is True
+        assert sandbox["RemoveIPC"] is False
+        assert "ExecStart" not in sandbox and "Type" not in sandbox
+
+
+def test_the_app_sandbox_settings_shape_the_commands_whatever_the_supervisor():
+    planned = plan(
+        app_systemd_outbound_network=False,
+        app_systemd_options={"ReadWritePaths": ["/var/lib/hello", "/var/cache/hello"]},
+    )
+    sandbox = planned["phases"]["release"]["sandbox"]
+    assert sandbox["PrivateNetwork"] is True
+    assert sandbox["ReadWritePaths"] == ["/var/lib/hello", "/var/cache/hello"]
+
+
+def test_workers_and_jobs_are_units_of_the_release_in_the_apps_sandbox():
+    planned = plan(app_workers=[WORKER], app_jobs=[JOB])
+    workers, release = planned["workers"], planned["release"]
+    names = [unit["name"] for unit in workers["units"]]
+    assert names == [
+        "uwsgi-app-hello.worker-queue@.service",
+        "uwsgi-app-hello.job-clearsessions.service",
+        "uwsgi-app-hello.job-clearsessions.timer",
+    ]
+    assert workers["instances"] == [
+        "uwsgi-app-hello.worker-queue@1.service",
+        "uwsgi-app-hello.worker-queue@2.service",
+    ]
+    assert workers["timers"] == ["uwsgi-app-hello.job-clearsessions.timer"]
+    assert workers["patterns"] == ["uwsgi-app-hello.worker-*", "uwsgi-app-hello.job-*"]
+    worker, job, timer = (unit["text"] for unit in workers["units"])
+    assert 'ExecStart="/usr/bin/env" "--" "rq" "worker" "--url" "$$REDIS"\n' in worker
+    assert f"WorkingDirectory={release['code']}\n" in worker
+    assert f'Environment="PATH={release["venv"]}/bin:' in worker
+    assert "EnvironmentFile=/etc/uwsgi/env/hello.env\n" in worker
+    assert "User=hello\nGroup=hello\n" in worker and "RemoveIPC=no\n" in worker
+    assert "Type=exec\n" in worker and "Restart=always\n" in worker
+    assert "WantedBy=multi-user.target" in worker
+    assert "Type=oneshot\n" in job and "TimeoutStartSec=900\n" in job and "[Install]" not in job
+    assert "OnCalendar=daily\n" in timer and "Persistent=yes\n" in timer
+    assert "Unit=uwsgi-app-hello.job-clearsessions.service\n" in timer
+    # Nothing of uWSGI's own unit leaks into them.
+    for text in (worker, job):
+        assert "ExecReload" not in text and "RuntimeDirectory" not in text
+        assert "/run/uwsgi/hello" not in text
+
+
+def test_no_workers_no_units_but_still_the_patterns_to_clean_up():
+    workers = plan()["workers"]
+    assert (workers["units"], workers["instances"], workers["timers"]) == ([], [], [])
+    assert workers["patterns"]
+
+
+def test_the_environment_file_carries_app_env_byte_for_byte():
+    env = {"DATABASE_URL": "postgres://u:p%40ss@db/x", "QUOTE": 'a "b" $c \\'}
+    environment = plan(app_env=env)["environment"]
+    assert environment["file"] == "/etc/uwsgi/env/hello.env"
+    assert env_file.parse(environment["text"]) == env
+
+
+def test_a_nul_in_app_env_is_refused_naming_it():
+    errors = stand_in.app(app_env={"A": "x\x00y"})["errors"]
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("app_env A cannot reach") and "NUL" in errors[0]
+
+
+def directories_of(planned):
+    return {item["path"]: (item["owner"], item["group"], item["mode"]) for item in planned}
+
+
+def test_shared_data_is_the_apps_alone_and_nginx_reads_what_it_serves():
+    planned = plan(
+        app_shared_paths=[
+            {"path": "instance"},
+            {"path": "public/media", "url": "/media/"},
+        ]
+    )
+    found = directories_of(planned["directories"])
+    assert found["/var/lib/hello"] == ("hello", "www-data", "0710")
+    assert found["/var/lib/hello/shared"] == ("hello", "www-data", "0710")
+    assert found["/var/lib/hello/shared/instance"] == ("hello", "hello", "0750")
+    assert found["/var/lib/hello/shared/public"] == ("hello", "www-data", "0710")
+    assert found["/var/lib/hello/shared/public/media"] == ("hello", "www-data", "2750")
+    code = planned["release"]["code"]
+    assert planned["shared"]["paths"][1] == {
+        "path": "public/media",
+        "link": f"{code}/public/media",
+        "parent": f"{code}/public",
+        "target": "/var/lib/hello/shared/public/media",
+    }
+    assert planned["nginx_site"]["nginx_site_locations"] == [
+        {"url": "/media/", "dir": "/var/lib/hello/shared/public/media"}
+    ]
+
+
+def test_shared_data_not_served_keeps_the_state_directory_the_apps_alone():
+    found = directories_of(plan(app_shared_paths=[{"path": "instance"}])["directories"])
+    assert found["/var/lib/hello"] == ("hello", "hello", "0750")
+    assert found["/var/lib/hello/shared"] == ("hello", "hello", "0750")
+    assert directories_of(plan()["directories"])["/var/lib/hello"] == ("hello", "hello", "0750")
+    assert plan()["nginx_site"]["nginx_site_locations"] == []
+
+
+def test_a_calendar_in_the_past_is_refused():
+    errors = stand_in.app(
+        app_jobs=[{**JOB, "calendar": "2001-01-01"}],
+        host={"calendars": {"2001-01-01": {**CALENDAR_DAILY, "next": "never"}}},
+    )["errors"]
+    assert "never elapses" in errors[0]

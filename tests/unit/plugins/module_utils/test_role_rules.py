@@ -178,6 +178,17 @@ BAD = [
     bad(NGINX_SITE, "nginx_site_static_dir", "static", nginx_site_static_url="/static/"),
     bad(NGINX_SITE, "nginx_site_static_expires", "1 hour"),
     bad(NGINX_SITE, "nginx_site_static_expires", "forever"),
+    bad(NGINX_SITE, "nginx_site_locations", [{"url": "media/", "dir": "/srv/m", "expires": ""}]),
+    bad(NGINX_SITE, "nginx_site_locations", [{"url": "/media/", "dir": "media", "expires": ""}]),
+    bad(NGINX_SITE, "nginx_site_locations", [{"url": "/", "dir": "/srv/m", "expires": ""}]),
+    bad(NGINX_SITE, "nginx_site_locations", [{"url": "/m/", "dir": "/srv/m", "expires": "1 d"}]),
+    bad(
+        NGINX_SITE,
+        "nginx_site_locations",
+        [{"url": "/static/", "dir": "/srv/m", "expires": ""}],
+        nginx_site_static_url="/static/",
+        nginx_site_static_dir="/srv/shop/static",
+    ),
     bad(NGINX_SITE, "nginx_site_uwsgi_read_timeout", 0),
     bad(NGINX_SITE, "nginx_site_client_max_body_size", "10mb"),
     bad(NGINX_SITE, "nginx_security_headers", {"X Frame Options": "DENY"}),
@@ -276,6 +287,16 @@ GOOD = [
     ),
     good(
         NGINX_SITE, "static-dir-slash", nginx_site_static_url="/s/", nginx_site_static_dir="/srv/"
+    ),
+    good(
+        NGINX_SITE,
+        "locations",
+        nginx_site_static_url="/static/",
+        nginx_site_static_dir="/srv/shop/static",
+        nginx_site_locations=[
+            {"url": "/media/", "dir": "/var/lib/shop/shared/media", "expires": ""},
+            {"url": "/downloads/", "dir": "/srv/files/", "expires": "7d"},
+        ],
     ),
     good(NGINX_SITE, "expires-off", nginx_site_static_expires="off"),
     good(NGINX_SITE, "expires-epoch", nginx_site_static_expires="epoch"),
@@ -534,3 +555,20 @@ def test_the_template_reads_only_what_nginx_site_gives():
     used = set(re.findall(r"\bsite\.([a-z_]+)", template.read_text()))
     assert used
     assert used <= set(site())
+
+
+def test_further_locations_are_aliases_with_their_own_or_the_static_expiry():
+    settings = {
+        **BASE[NGINX_SITE],
+        "nginx_site_locations": [
+            {"url": "/media/", "dir": "/var/lib/shop/shared/media", "expires": ""},
+            {"url": "/files/", "dir": "/srv/files/", "expires": "7d"},
+        ],
+    }
+    assert role_rules.nginx_site(settings)["locations"] == [
+        {"url": "/media/", "alias": "/var/lib/shop/shared/media/", "expires": "1h"},
+        {"url": "/files/", "alias": "/srv/files/", "expires": "7d"},
+    ]
+    # A site written before the setting existed (no key at all) has none.
+    del settings["nginx_site_locations"]
+    assert role_rules.nginx_site(settings)["locations"] == []

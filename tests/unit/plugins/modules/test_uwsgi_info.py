@@ -18,6 +18,7 @@ import types
 from pathlib import Path
 
 import pytest
+from ansible.module_utils import basic
 from ansible_collections.pyops.uwsgi.plugins.modules import uwsgi_info
 from ansible_collections.pyops.uwsgi.tests.unit.plugins.conftest import find_uwsgi
 from ansible_collections.pyops.uwsgi.tests.unit.plugins.module_args import patch_module_args
@@ -372,3 +373,36 @@ def test_somaxconn(monkeypatch, tmp_path):
 
     monkeypatch.setattr(uwsgi_info, "open", fake_open, raising=False)
     assert uwsgi_info._somaxconn() == 4096
+
+
+# --- timers' calendars, judged by systemd-analyze ---------------------------------------------
+
+needs_systemd_analyze = pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None, reason="no systemd-analyze on this host"
+)
+
+
+@needs_systemd_analyze
+def test_calendars_systemd_takes_and_refuses(run):
+    found = run(calendars=["daily", "*:*:0/10", "every tuesday", "2001-01-01"])["calendars"]
+    assert found["daily"]["valid"] is True
+    assert found["daily"]["normalized"] == "*-*-* 00:00:00"
+    assert found["*:*:0/10"]["next"] not in ("", "never")
+    assert found["every tuesday"] == {
+        "valid": False,
+        "normalized": "",
+        "next": "",
+        "message": "Failed to parse calendar specification 'every tuesday': Invalid argument",
+    }
+    # Taken, but in the past: it never elapses.
+    assert (found["2001-01-01"]["valid"], found["2001-01-01"]["next"]) == (True, "never")
+
+
+@needs_systemd_analyze
+def test_no_calendars_asked_none_read(run):
+    assert run()["calendars"] == {}
+
+
+def test_without_systemd_analyze_calendars_are_null(run, monkeypatch):
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: None)
+    assert run(calendars=["daily"])["calendars"] is None
