@@ -1250,7 +1250,7 @@ def _phases(app):
     return {
         "chdir": app.code,
         "env": sandbox.environment(venv),
-        "environment_file": f"{ENV_DIR}/{app.name}.env",
+        "environment_file": _environment_file(app),
         "timeout": s["app_command_timeout"],
         "project_install": s["app_project_install"],
         "entry_point": {
@@ -1274,7 +1274,7 @@ def _unit_service(app, service, command, kind, name):
     kept = sandbox.settings(service, _app_writable(app, service))
     user_env = _as_list(kept.pop("Environment", None))
     user_files = _as_list(kept.pop("EnvironmentFile", None))
-    env_file = f"{ENV_DIR}/{app.name}.env"
+    env_file = _environment_file(app)
     return {
         "Type": "exec" if kind == "worker" else "oneshot",
         "ExecStart": sandbox.unit_exec(command),
@@ -1358,6 +1358,13 @@ def _workers(app):
     }
 
 
+def _environment_file(app):
+    """The app's EnvironmentFile, named after its content: what a worker or job running now reads
+    is never rewritten, so one that restarts after a failed deploy keeps the environment of its
+    own release."""
+    return f"{ENV_DIR}/{app.name}.{_digest(app.s['app_env'], 12)}.env"
+
+
 def _environment(app):
     """The app's environment as a systemd EnvironmentFile (root:APP 0640)."""
     header = (
@@ -1366,7 +1373,8 @@ def _environment(app):
     )
     return {
         "dir": ENV_DIR,
-        "file": f"{ENV_DIR}/{app.name}.env",
+        "file": _environment_file(app),
+        "pattern": f"{app.name}.*.env",
         "text": env_file.environment_file(app.s["app_env"], header),
     }
 

@@ -66,7 +66,7 @@ def as_app(host, app, command, env=""):
     code = f"/srv/{app}/current/code"
     return host.run(
         f"systemd-run --wait --pipe --quiet --collect -p User={app} -p Group={app}"
-        f" -p EnvironmentFile=/etc/uwsgi/env/{app}.env {env}"
+        f" -p EnvironmentFile=$(ls /etc/uwsgi/env/{app}.*.env) {env}"
         f" --working-directory=$(readlink -f {code})"
         f" --setenv=PATH=$(readlink -f /srv/{app}/current/venv)/bin:/usr/bin:/bin"
         f" -- /bin/sh -c {shlex.quote(command)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan, env_file
@@ -709,7 +710,8 @@ def test_phases_run_as_the_app_in_its_sandbox_writing_only_what_they_may():
     phases, release = planned["phases"], planned["release"]
     assert phases["chdir"] == release["code"]
     assert phases["env"]["PATH"].startswith(f"{release['venv']}/bin:")
-    assert phases["environment_file"] == "/etc/uwsgi/env/hello.env"
+    assert phases["environment_file"] == planned["environment"]["file"]
+    assert re.fullmatch(r"/etc/uwsgi/env/hello\.[0-9a-f]{12}\.env", phases["environment_file"])
     assert phases["timeout"] == 120
     assert phases["release"]["commands"] == [
         {"command": ["flask", "--app", "flaskr", "init-db"], "creates": "instance/db"}
@@ -754,7 +756,7 @@ def test_workers_and_jobs_are_units_of_the_release_in_the_apps_sandbox():
     assert 'ExecStart="/usr/bin/env" "--" "rq" "worker" "--url" "$$REDIS"\n' in worker
     assert f"WorkingDirectory={release['code']}\n" in worker
     assert f'Environment="PATH={release["venv"]}/bin:' in worker
-    assert "EnvironmentFile=/etc/uwsgi/env/hello.env\n" in worker
+    assert f"EnvironmentFile={planned['environment']['file']}\n" in worker
     assert "User=hello\nGroup=hello\n" in worker and "RemoveIPC=no\n" in worker
     assert "Type=exec\n" in worker and "Restart=always\n" in worker
     assert "WantedBy=multi-user.target" in worker
@@ -776,7 +778,9 @@ def test_no_workers_no_units_but_still_the_patterns_to_clean_up():
 def test_the_environment_file_carries_app_env_byte_for_byte():
     env = {"DATABASE_URL": "postgres://u:p%40ss@db/x", "QUOTE": 'a "b" $c \\'}
     environment = plan(app_env=env)["environment"]
-    assert environment["file"] == "/etc/uwsgi/env/hello.env"
+    # Named after its content: a worker restarting after a failed deploy reads its own release's.
+    assert environment["file"] != plan(app_env={**env, "QUOTE": "other"})["environment"]["file"]
+    assert environment["file"].startswith("/etc/uwsgi/env/hello.")
     assert env_file.parse(environment["text"]) == env
 
 
