@@ -282,10 +282,10 @@ def _unhealthy_answer(evidence):
     # A 5xx is the app failing: its traceback, found below, says more than the status.
     if not isinstance(status, int) or status in _healthy(evidence) or status >= 500:
         return None
-    pattern = re.compile(
-        rf"Invalid HTTP_HOST|DisallowedHost|\(HTTP/\d(?:\.\d)? {status}\)|\s{status}\s"
-    )
-    line = _newest(evidence.log, pattern)[0] or ""
+    # The app's own reason first (uWSGI logs the request after it), else uWSGI's request line.
+    reason = _newest(evidence.log, re.compile(r"Invalid HTTP_HOST|DisallowedHost"))[0]
+    answer = re.compile(rf"\(HTTP/\d(?:\.\d)? {status}\)|\s{status}\s")
+    line = reason or _newest(evidence.log, answer)[0] or ""
     healthy = _healthy(evidence)
     accepted = (
         "any 2xx or 3xx" if healthy == list(range(200, 400)) else ", ".join(map(str, healthy))

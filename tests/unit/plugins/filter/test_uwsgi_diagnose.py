@@ -515,7 +515,12 @@ def test_an_answer_the_health_check_does_not_take_names_the_status_and_the_setti
     invalid = (
         "Invalid HTTP_HOST header: 'localhost'. You may need to add 'localhost' to ALLOWED_HOSTS."
     )
-    lines = journal([*START, *READY, invalid])
+    # uWSGI logs the request after the app logged why it refused it: the reason is the line.
+    request = (
+        "[pid: 8453|app: 0|req: 4/4] 127.0.0.1 () {26 vars in 254 bytes} [Sun Nov 29 18:17:43"
+        " 2026] GET / => generated 167 bytes in 1 msecs (HTTP/1.1 400) 2 headers in 89 bytes"
+    )
+    lines = journal([*START, *READY, invalid, request])
     result = uwsgi_diagnose(lines, app, {"error": None, "status": 400})
     assert result["id"] == "status"
     assert result["line"] == invalid
@@ -523,6 +528,9 @@ def test_an_answer_the_health_check_does_not_take_names_the_status_and_the_setti
     assert "app_health_host" in result["message"] and "app_health_status" in result["message"]
     # What app_health_status accepts is not a failure.
     assert uwsgi_diagnose(lines, {**app, "health_status": [400]}, {"status": 400})["id"] != "status"
+    # An app that says nothing: uWSGI's line for the request.
+    quiet = uwsgi_diagnose(journal([*START, *READY, request]), app, {"status": 400})
+    assert quiet["line"] == request
 
 
 def test_a_worker_killed_by_what_it_shares_across_the_fork_points_at_lazy_apps():
