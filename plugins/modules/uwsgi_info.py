@@ -12,8 +12,11 @@ description:
   - Reads, without changing anything, the few facts of a host that decide how an app is served by
     uWSGI there. They are the kernel's limit on listen backlogs, the members of nginx's group, the
     Python versions installed, and the option names the installed uWSGI takes with given plugins.
-  - The action P(pyops.uwsgi.app_plan#module) calls it once per app and plans the app from its
-    answer; it is useful on its own to see what a host offers.
+  - Given paths, files, directories, users, groups or packages, it also reports their state as
+    they are now, which is how one call tells what a deploy would change.
+  - The action P(pyops.uwsgi.app_plan#module) calls it to plan an app from its answer, and once
+    more to compare the plan with what the host has; the uwsgi role calls it to learn which Python
+    versions apt offers. It is useful on its own to see what a host offers.
 options:
   group:
     description:
@@ -40,6 +43,55 @@ options:
       - systemd calendar expressions (C(OnCalendar=) of a timer, such as V(daily) or
         V(Mon *-*-* 04:00)) to check with C(systemd-analyze calendar), one at a time, as
         RV(calendars) reports.
+    type: list
+    elements: str
+    default: []
+  paths:
+    description:
+      - Paths to look at, without following a symlink at their end, as RV(paths) reports.
+    type: list
+    elements: path
+    default: []
+  texts:
+    description:
+      - Text files (UTF-8, at most 1 MiB each) to read whole, as RV(texts) reports. The answer holds
+        their content. Leave out files that hold secrets, or do not show the answer.
+    type: list
+    elements: path
+    default: []
+  directories:
+    description: Directories whose entries are listed, as RV(entries) reports.
+    type: list
+    elements: path
+    default: []
+  users:
+    description: Users whose account is reported, as RV(users) reports.
+    type: list
+    elements: str
+    default: []
+  groups:
+    description: Groups whose ID is reported, as RV(groups) reports.
+    type: list
+    elements: str
+    default: []
+  packages:
+    description:
+      - Debian package names to look up in apt's package index (C(apt-cache show)), as
+        RV(packages) reports. The index is read as it is; refresh it first for a fresh answer.
+    type: list
+    elements: str
+    default: []
+  installed:
+    description:
+      - Debian package names to look up in dpkg's database (C(dpkg-query)), as RV(installed)
+        reports. A role installs with apt only when one of its packages is missing.
+    type: list
+    elements: str
+    default: []
+  services:
+    description:
+      - systemd units (C(nginx), C(uwsgi-emperor.service), C(uwsgi-app-shop.socket)) whose state is
+        reported, as RV(services) reports. A role starts or enables only what is not.
     type: list
     elements: str
     default: []
@@ -70,6 +122,95 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+paths:
+  description:
+    - For each of O(paths), what is there now, a symlink itself rather than what it points to.
+    - C(type) is V(file), V(directory), V(link) or V(other); C(mode) the permission bits in octal
+      with the set-user-ID, set-group-ID and sticky bits (V(2750)); C(owner) and C(group) are names
+      (the number when no name has it); C(target) is a symlink's target, as it is written; C(mtime)
+      is seconds since the epoch.
+    - A path where nothing is gives only C(exists=false).
+  returned: always
+  type: dict
+  sample:
+    /srv/shop/current:
+      exists: true
+      type: link
+      mode: "0777"
+      owner: root
+      group: root
+      size: 30
+      mtime: 1795000000.0
+      target: /srv/shop/releases/3f2a9c01be7d
+texts:
+  description: For each of O(texts), its content, or null when there is no such file.
+  returned: always
+  type: dict
+  sample:
+    /etc/uwsgi/vassals/shop.ini: "[uwsgi]\n..."
+entries:
+  description:
+    - For each of O(directories), its entries (C(name), C(type) as in RV(paths), C(mtime)), sorted
+      by name; null when there is no such directory.
+  returned: always
+  type: dict
+  sample:
+    /srv/shop/releases:
+      - name: 3f2a9c01be7d
+        type: directory
+        mtime: 1795000000.0
+users:
+  description:
+    - For each of O(users), its account (C(uid), C(group) the name of its primary group, C(home),
+      C(shell), C(password_locked) whether its password in C(/etc/shadow) is exactly V(!), null
+      when the shadow file cannot be read), or null when there is no such user.
+  returned: always
+  type: dict
+  sample:
+    shop:
+      uid: 998
+      group: shop
+      home: /srv/shop
+      shell: /usr/sbin/nologin
+      password_locked: true
+groups:
+  description: For each of O(groups), its C(gid), or null when there is no such group.
+  returned: always
+  type: dict
+  sample:
+    shop:
+      gid: 998
+packages:
+  description:
+    - For each of O(packages), whether apt's package index offers it.
+    - Null when C(apt-cache) is not installed.
+  returned: always
+  type: dict
+  sample:
+    python3.13: true
+    python3.13-dev: true
+services:
+  description:
+    - For each of O(services), systemd's C(LoadState), C(ActiveState) and C(UnitFileState) (as
+      C(systemctl show) names them). A unit it does not know is V(not-found) and V(inactive).
+    - Null when C(systemctl) is not installed or systemd does not run.
+  returned: always
+  type: dict
+  sample:
+    nginx:
+      LoadState: loaded
+      ActiveState: active
+      UnitFileState: enabled
+installed:
+  description:
+    - For each of O(installed), whether dpkg has it installed (status C(ii)). A package removed
+      but not purged, half-installed or unknown is not.
+    - Null when C(dpkg-query) is not installed.
+  returned: always
+  type: dict
+  sample:
+    nginx: true
+    uwsgi-core: false
 somaxconn:
   description: The kernel's C(net.core.somaxconn), the largest listen backlog a socket may have.
   returned: always
@@ -100,6 +241,13 @@ uwsgi_options:
   type: list
   elements: str
   sample: [socket, master, processes]
+uwsgi_version:
+  description:
+    - What C(uwsgi --version) prints for O(uwsgi), without plugins.
+    - Null when O(uwsgi) was not given or is not executable.
+  returned: always
+  type: str
+  sample: 2.0.28-debian
 calendars:
   description:
     - For each of O(calendars), whether systemd takes it (C(valid)), its normalized form and next
@@ -117,7 +265,9 @@ calendars:
 
 import grp
 import os
+import pwd
 import re
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -177,6 +327,16 @@ def _uwsgi_options(module):
     return sorted({match.group(1) for match in map(_HELP_OPTION.match, out.splitlines()) if match})
 
 
+def _uwsgi_version(module):
+    binary = module.params["uwsgi"]
+    if not binary or not os.access(binary, os.X_OK):
+        return None
+    rc, out, err = module.run_command([binary, "--version"])
+    if rc != 0:
+        module.fail_json(msg=f"{binary} --version failed: {(err or out).strip()}", rc=rc)
+    return out.strip()
+
+
 def _calendars(module):
     expressions = module.params["calendars"]
     analyze = module.get_bin_path("systemd-analyze")
@@ -200,6 +360,182 @@ def _calendars(module):
     return found
 
 
+def _type(mode):
+    for test, name in ((stat.S_ISLNK, "link"), (stat.S_ISDIR, "directory"), (stat.S_ISREG, "file")):
+        if test(mode):
+            return name
+    return "other"
+
+
+def _name(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return str(number)
+
+
+def _path(path):
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return {"exists": False}
+    answer = {
+        "exists": True,
+        "type": _type(found.st_mode),
+        "mode": f"{stat.S_IMODE(found.st_mode):04o}",
+        "owner": _name(pwd.getpwuid, found.st_uid),
+        "group": _name(grp.getgrgid, found.st_gid),
+        "size": found.st_size,
+        "mtime": found.st_mtime,
+    }
+    if answer["type"] == "link":
+        answer["target"] = os.readlink(path)
+    return answer
+
+
+# Larger than any configuration the roles write; a file this size is not one of theirs.
+_TEXT_LIMIT = 1 << 20
+
+
+def _text(module, path):
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(_TEXT_LIMIT + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        module.fail_json(msg=f"Cannot read {path}: {error.strerror}")
+    if len(data) > _TEXT_LIMIT:
+        module.fail_json(msg=f"{path} is larger than {_TEXT_LIMIT} bytes, too large to read whole")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        module.fail_json(msg=f"{path} is not UTF-8 text: {error}")
+
+
+def _entries(path):
+    try:
+        listed = sorted(os.scandir(path), key=lambda entry: entry.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    found = []
+    for entry in listed:
+        try:
+            mode = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:  # removed while listing
+            continue
+        found.append({"name": entry.name, "type": _type(mode.st_mode), "mtime": mode.st_mtime})
+    return found
+
+
+def _shadow():
+    """User -> password field of /etc/shadow, or None when it cannot be read."""
+    try:
+        with open("/etc/shadow", encoding="utf-8") as handle:
+            return {
+                fields[0]: fields[1]
+                for fields in (line.rstrip("\n").split(":") for line in handle)
+                if len(fields) > 1
+            }
+    except OSError:
+        return None
+
+
+def _users(names):
+    shadow = _shadow() if names else None
+    found = {}
+    for name in names:
+        try:
+            account = pwd.getpwnam(name)
+        except KeyError:
+            found[name] = None
+            continue
+        found[name] = {
+            "uid": account.pw_uid,
+            "group": _name(grp.getgrgid, account.pw_gid),
+            "home": account.pw_dir,
+            "shell": account.pw_shell,
+            "password_locked": None if shadow is None else shadow.get(name) == "!",
+        }
+    return found
+
+
+def _groups(names):
+    found = {}
+    for name in names:
+        try:
+            found[name] = {"gid": grp.getgrnam(name).gr_gid}
+        except KeyError:
+            found[name] = None
+    return found
+
+
+_PACKAGE = re.compile(r"^Package: (\S+)$", re.MULTILINE)
+
+
+def _packages(module):
+    names = module.params["packages"]
+    if not names:
+        return {}
+    apt_cache = module.get_bin_path("apt-cache")
+    if not apt_cache:
+        return None
+    # It lists the packages it knows and fails for the others, all in one run.
+    _rc, out, _err = module.run_command([apt_cache, "show", "--no-all-versions", *names])
+    known = set(_PACKAGE.findall(out))
+    return {name: name in known for name in names}
+
+
+def _installed(module):
+    names = module.params["installed"]
+    if not names:
+        return {}
+    dpkg_query = module.get_bin_path("dpkg-query")
+    if not dpkg_query:
+        return None
+    # It lists the packages it knows and complains about the others, all in one run.
+    _rc, out, _err = module.run_command(
+        [dpkg_query, "--show", "--showformat=${Package} ${db:Status-Abbrev}\\n", *names]
+    )
+    # Architecture-qualified names (libc6:amd64) answer for their plain name too.
+    found = {}
+    for line in out.splitlines():
+        package, _space, status = line.partition(" ")
+        for name in (package, package.split(":")[0]):
+            found[name] = found.get(name, False) or status.startswith("ii")
+    return {name: found.get(name, False) for name in names}
+
+
+_UNIT_PROPERTIES = ("LoadState", "ActiveState", "UnitFileState")
+
+
+def _services(module):
+    names = module.params["services"]
+    if not names:
+        return {}
+    systemctl = module.get_bin_path("systemctl")
+    if not systemctl:
+        return None
+    argv = [systemctl, "show", f"--property={','.join(_UNIT_PROPERTIES)}", "--", *names]
+    rc, out, _err = module.run_command(argv)
+    if rc != 0:
+        return None
+    # One block of KEY=VALUE lines per unit, in the order asked, blocks apart by a blank line.
+    blocks = out.strip("\n").split("\n\n")
+    if len(blocks) != len(names):
+        module.fail_json(
+            msg=f"systemctl show answered {len(blocks)} units for {len(names)}", out=out
+        )
+    return {
+        name: {
+            key: value
+            for key, _equals, value in (line.partition("=") for line in block.splitlines())
+            if key in _UNIT_PROPERTIES
+        }
+        for name, block in zip(names, blocks)
+    }
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -208,6 +544,14 @@ def main():
             "plugins_dir": {"type": "path"},
             "plugins": {"type": "list", "elements": "str", "default": []},
             "calendars": {"type": "list", "elements": "str", "default": []},
+            "paths": {"type": "list", "elements": "path", "default": []},
+            "texts": {"type": "list", "elements": "path", "default": []},
+            "directories": {"type": "list", "elements": "path", "default": []},
+            "users": {"type": "list", "elements": "str", "default": []},
+            "groups": {"type": "list", "elements": "str", "default": []},
+            "packages": {"type": "list", "elements": "str", "default": []},
+            "installed": {"type": "list", "elements": "str", "default": []},
+            "services": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
@@ -218,7 +562,16 @@ def main():
         python3=_python3(module),
         pythons=_pythons(),
         uwsgi_options=_uwsgi_options(module),
+        uwsgi_version=_uwsgi_version(module),
         calendars=_calendars(module),
+        paths={path: _path(path) for path in module.params["paths"]},
+        texts={path: _text(module, path) for path in module.params["texts"]},
+        entries={path: _entries(path) for path in module.params["directories"]},
+        users=_users(module.params["users"]),
+        groups=_groups(module.params["groups"]),
+        packages=_packages(module),
+        installed=_installed(module),
+        services=_services(module),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import grp
 import json
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -138,6 +139,16 @@ def test_options_of_a_real_uwsgi(run):
     assert len(options) > 500
 
 
+@needs_uwsgi
+def test_version_of_a_real_uwsgi(run):
+    version = subprocess.run(
+        [REAL_UWSGI, "--version"], capture_output=True, text=True, timeout=10, check=True
+    ).stdout.strip()
+    assert re.match(r"^2\.\d", version)
+    assert run(uwsgi=REAL_UWSGI)["uwsgi_version"] == version
+    assert run()["uwsgi_version"] is None
+
+
 @pytest.mark.skipif(
     not os.path.exists(f"{DEBIAN_PLUGINS}/python3_plugin.so") or not shutil.which("uwsgi-core"),
     reason="needs Debian's uwsgi-core and uwsgi-plugin-python3",
@@ -164,9 +175,11 @@ def test_a_plugin_that_does_not_load_fails_with_uwsgis_message(run, tmp_path, pl
 
 # --- a uWSGI whose --help fails or prints given lines ---------------------------------------
 
-# Records its arguments, prints state/out to stdout and state/err to stderr, exits with state/rc.
+# Records its arguments, prints state/out to stdout and state/err to stderr, exits with state/rc;
+# --version alone answers as uWSGI does.
 FAKE_UWSGI = """\
 #!/bin/sh
+[ "$*" = --version ] && echo 2.0.28-debian && exit 0
 printf '%s\\n' "$@" >'{state}/argv'
 cat '{state}/out'
 cat '{state}/err' >&2
@@ -195,6 +208,7 @@ def test_plugins_are_passed_before_help(run, fake_uwsgi):
     binary = fake_uwsgi(out="Usage: uwsgi [options...]\n    --master   enable master process\n")
     result = run(uwsgi=binary, plugins_dir="/usr/local/lib/uwsgi", plugins=["python313", "syslog"])
     assert result["uwsgi_options"] == ["master"]
+    assert result["uwsgi_version"] == "2.0.28-debian"
     assert fake_uwsgi.argv() == [
         "--plugins-dir",
         "/usr/local/lib/uwsgi",
@@ -406,3 +420,187 @@ def test_no_calendars_asked_none_read(run):
 def test_without_systemd_analyze_calendars_are_null(run, monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: None)
     assert run(calendars=["daily"])["calendars"] is None
+
+
+# --- the state of paths, accounts and packages --------------------------------------------------
+
+
+def test_paths_as_they_are_a_link_not_what_it_points_to(run, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o2750)
+    config = tmp_path / "app.ini"
+    config.write_text("[uwsgi]\n")
+    config.chmod(0o640)
+    (tmp_path / "current").symlink_to("releases/abc")
+    me = pwd.getpwuid(os.getuid()).pw_name
+    asked = [str(shared), str(config), str(tmp_path / "current"), str(tmp_path / "none")]
+    found = run(paths=asked)["paths"]
+    assert found[str(shared)]["type"] == "directory"
+    assert found[str(shared)]["mode"] == "2750"
+    assert found[str(shared)]["owner"] == me
+    assert found[str(config)] == {
+        "exists": True,
+        "type": "file",
+        "mode": "0640",
+        "owner": me,
+        "group": grp.getgrgid(os.getgid()).gr_name,
+        "size": 8,
+        "mtime": config.stat().st_mtime,
+    }
+    # Dangling, and still reported as the link it is.
+    assert found[str(tmp_path / "current")]["type"] == "link"
+    assert found[str(tmp_path / "current")]["target"] == "releases/abc"
+    assert found[str(tmp_path / "none")] == {"exists": False}
+
+
+def test_texts_byte_for_byte_and_null_when_missing(run, tmp_path):
+    config = tmp_path / "app.ini"
+    text = "[uwsgi]\nenv = A=100%% é\n\n"
+    config.write_bytes(text.encode())
+    found = run(texts=[str(config), str(tmp_path / "none")])["texts"]
+    assert found == {str(config): text, str(tmp_path / "none"): None}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [(b"\xff\xfe", "is not UTF-8 text"), (b"x" * ((1 << 20) + 1), "too large to read whole")],
+)
+def test_texts_that_are_not_configuration_fail(run, tmp_path, data, message):
+    odd = tmp_path / "odd"
+    odd.write_bytes(data)
+    result = run(texts=[str(odd)])
+    assert result["failed"] and message in result["msg"]
+
+
+def test_entries_sorted_with_their_type(run, tmp_path):
+    releases = tmp_path / "releases"
+    releases.mkdir()
+    (releases / "b").mkdir()
+    (releases / "a").write_text("")
+    (releases / "c").symlink_to("b")
+    found = run(directories=[str(releases), str(tmp_path / "none")])["entries"]
+    assert [(e["name"], e["type"]) for e in found[str(releases)]] == [
+        ("a", "file"),
+        ("b", "directory"),
+        ("c", "link"),
+    ]
+    assert found[str(releases)][1]["mtime"] == (releases / "b").stat().st_mtime
+    assert found[str(tmp_path / "none")] is None
+
+
+def test_users_and_groups(run, monkeypatch):
+    me = pwd.getpwuid(os.getuid())
+    group = grp.getgrgid(os.getgid()).gr_name
+    found = run(users=[me.pw_name, "no-such-user-here"], groups=[group, "no-such-group-here"])
+    mine = found["users"][me.pw_name]
+    assert (mine["uid"], mine["home"], mine["shell"]) == (me.pw_uid, me.pw_dir, me.pw_shell)
+    assert mine["group"] == grp.getgrgid(me.pw_gid).gr_name
+    assert found["users"]["no-such-user-here"] is None
+    assert found["groups"] == {group: {"gid": os.getgid()}, "no-such-group-here": None}
+
+
+@pytest.mark.parametrize(
+    ("shadow", "locked"),
+    [
+        ("shop:!:19000:0:99999:7:::\n", True),
+        ("shop:!$6$salt$hash:19000::::::\n", False),
+        (None, None),
+    ],
+)
+def test_a_locked_password_is_exactly_an_exclamation_mark(monkeypatch, shadow, locked):
+    monkeypatch.setattr(
+        uwsgi_info.pwd,
+        "getpwnam",
+        lambda name: types.SimpleNamespace(
+            pw_uid=998, pw_gid=0, pw_dir="/srv/shop", pw_shell="/usr/sbin/nologin"
+        ),
+    )
+    if shadow is None:
+        monkeypatch.setattr(uwsgi_info, "_shadow", lambda: None)
+    else:
+        monkeypatch.setattr(uwsgi_info, "_shadow", lambda: dict([shadow.split(":")[:2]]))
+    assert uwsgi_info._users(["shop"])["shop"]["password_locked"] is locked
+
+
+def test_shadow_fields_read_from_the_file(monkeypatch, tmp_path):
+    shadow = tmp_path / "shadow"
+    shadow.write_text("root:*:19000:0:99999:7:::\nshop:!:19000::::::\n")
+    real_open = open
+    monkeypatch.setattr(
+        "builtins.open",
+        lambda path, *a, **k: real_open(shadow if path == "/etc/shadow" else path, *a, **k),
+    )
+    assert uwsgi_info._shadow() == {"root": "*", "shop": "!"}
+
+
+def test_packages_apt_knows_in_one_question(run, tmp_path, monkeypatch):
+    apt_cache = write_script(
+        tmp_path / "apt-cache",
+        "#!/bin/sh\n"
+        f'echo "$@" >> {tmp_path}/asked\n'
+        "printf 'Package: python3.13\\nVersion: 1\\n\\nPackage: python3.13-dev\\nVersion: 1\\n'\n"
+        "echo 'E: No packages found' >&2\nexit 100\n",
+    )
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: apt_cache)
+    found = run(packages=["python3.13", "python3.13-dev", "python3.13-venv"])["packages"]
+    assert found == {"python3.13": True, "python3.13-dev": True, "python3.13-venv": False}
+    asked = (tmp_path / "asked").read_text().splitlines()
+    assert asked == ["show --no-all-versions python3.13 python3.13-dev python3.13-venv"]
+
+
+def test_no_packages_asked_none_looked_up(run, monkeypatch):
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: None)
+    assert run()["packages"] == {}
+    assert run(packages=["python3.13"])["packages"] is None
+
+
+@pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="no dpkg on this host")
+def test_installed_packages_of_this_host(run):
+    # dpkg itself is installed wherever dpkg-query is.
+    found = run(installed=["dpkg", "no-such-package-here"])["installed"]
+    assert found == {"dpkg": True, "no-such-package-here": False}
+
+
+def test_installed_is_status_ii_alone(run, tmp_path, monkeypatch):
+    dpkg_query = write_script(
+        tmp_path / "dpkg-query",
+        "#!/bin/sh\n"
+        "printf 'nginx ii \\nuwsgi-core rc \\nlibc6:amd64 ii \\nlibc6:i386 un \\n'\n"
+        "echo 'dpkg-query: no packages found matching gone' >&2\nexit 1\n",
+    )
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: dpkg_query)
+    found = run(installed=["nginx", "uwsgi-core", "libc6", "gone"])["installed"]
+    # Removed but not purged (rc) is not installed; one architecture installed is.
+    assert found == {"nginx": True, "uwsgi-core": False, "libc6": True, "gone": False}
+    assert run()["installed"] == {}
+
+
+def test_services_as_systemd_shows_them(run, tmp_path, monkeypatch):
+    systemctl = write_script(
+        tmp_path / "systemctl",
+        "#!/bin/sh\n"
+        f'echo "$@" > {tmp_path}/asked\n'
+        "printf 'LoadState=loaded\\nActiveState=active\\nUnitFileState=enabled\\n\\n'\n"
+        "printf 'LoadState=not-found\\nActiveState=inactive\\nUnitFileState=\\n'\n",
+    )
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: systemctl)
+    found = run(services=["nginx", "gone.service"])["services"]
+    assert found == {
+        "nginx": {"LoadState": "loaded", "ActiveState": "active", "UnitFileState": "enabled"},
+        "gone.service": {"LoadState": "not-found", "ActiveState": "inactive", "UnitFileState": ""},
+    }
+    assert (tmp_path / "asked").read_text().split() == [
+        "show",
+        "--property=LoadState,ActiveState,UnitFileState",
+        "--",
+        "nginx",
+        "gone.service",
+    ]
+    assert run()["services"] == {}
+
+
+def test_services_null_where_systemd_does_not_answer(run, tmp_path, monkeypatch):
+    systemctl = write_script(tmp_path / "systemctl", "#!/bin/sh\necho 'Host is down' >&2\nexit 1\n")
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: systemctl)
+    assert run(services=["nginx"])["services"] is None
