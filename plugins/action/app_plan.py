@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan
+from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan, app_state
 from ansible_collections.pyops.uwsgi.plugins.plugin_utils import app_source, role_settings
 
 # The uwsgi role's settings that stand in for its record before it ran (site.yml checks every app
@@ -35,14 +35,22 @@ class ActionModule(ActionBase):
         planned = self._plan(args.get("app"), args.get("source"), args.get("readings"))
         if planned["errors"]:
             return self._refuse(result, planned["name"], planned["errors"])
-        result.update(changed=False, plan=planned["plan"], readings=planned["readings"])
+        plan = planned["plan"]
+        if args.get("read_state"):
+            state = self._read_state(
+                plan, args.get("nginx_error_log") or "/var/log/nginx/error.log"
+            )
+            if "error" in state:
+                return self._refuse(result, planned["name"], [state["error"]])
+            plan = {**plan, "state": state}
+        result.update(changed=False, plan=plan, readings=planned["readings"])
         # The plan holds app_env, often secrets: shown to nobody, registered for the role's tasks.
         result["_ansible_no_log"] = True
         return result
 
     def _check_all(self, result, apps):
         """Every app of a list, and that their names differ; nothing is returned but errors."""
-        errors = []
+        errors, readings = [], {}
         names = [item.get("app_name") for item in apps if isinstance(item, dict)]
         doubles = sorted({name for name in names if names.count(name) > 1})
         if doubles:
@@ -55,10 +63,13 @@ class ActionModule(ActionBase):
                     f"Each app must be a dict of pyops.uwsgi.app variables; got {item!r}."
                 )
                 continue
-            errors += [f"app {item.get('app_name', '?')}: {e}" for e in self._plan(item)["errors"]]
+            planned = self._plan(item)
+            errors += [f"app {item.get('app_name', '?')}: {e}" for e in planned["errors"]]
+            readings[planned["name"]] = planned["readings"]
         if errors:
             return self._refuse(result, "", errors, what="The apps are")
-        result.update(changed=False, msg=f"{len(apps)} apps checked")
+        # What each app's plan read of the host, for the deploy that follows to plan it again.
+        result.update(changed=False, msg=f"{len(apps)} apps checked", readings=readings)
         return result
 
     def _plan(self, item=None, source=None, readings=None):
@@ -140,6 +151,17 @@ class ActionModule(ActionBase):
             readings = {key: answer[key] for key in _READINGS if key in answer}
         self._readings[key] = readings
         return readings
+
+    def _read_state(self, plan, nginx_error_log):
+        """The app's state on the host (module_utils/app_state.py), from one uwsgi_info call."""
+        answer = self._execute_module(
+            module_name="pyops.uwsgi.uwsgi_info",
+            module_args=app_state.request(plan, nginx_error_log),
+            task_vars=self._vars,
+        )
+        if answer.get("failed"):
+            return {"error": answer.get("msg", "reading the host failed")}
+        return app_state.compare(plan, answer, nginx_error_log)
 
     @staticmethod
     def _refuse(result, name, errors, what=""):

@@ -65,6 +65,8 @@ RESERVED_UNIT_SETTINGS = (
 # Directories an app_root or app_state_dir must not be: they are shared with everything else.
 SHARED_ROOTS = ("/", "/srv", "/var", "/usr", "/etc", "/opt", "/home")
 SHARED_STATE_DIRS = ("/", "/var", "/var/lib", "/srv")
+# The app's user logs in nowhere.
+NOLOGIN = "/usr/sbin/nologin"
 # Where the apps' own uWSGI configurations live (app_supervisor systemd) and their units.
 SERVICE_INI_DIR = "/etc/uwsgi/services"
 # Per app, the envdirs of the values an ini line cannot carry (root:APP, 0750 and 0640).
@@ -1504,6 +1506,7 @@ def _assemble(app, texts):
         "name": app.name,
         "user": app.user,
         "group": app.group,
+        "shell": NOLOGIN,
         "web_user": app.web_user,
         "web_group": app.web_group,
         "supervisor": s["app_supervisor"],

@@ -29,6 +29,13 @@ options:
         are the settings.
       - Keys the role does not know are refused.
     type: dict
+  apps:
+    description:
+      - Several apps' settings, each a dict as O(app) takes. Every one is checked (and their names
+        must differ), and nothing but RV(readings) is returned, so one task refuses a bad list
+        before the first app changes anything. Mutually exclusive with O(app).
+    type: list
+    elements: dict
   source:
     description:
       - Digest of the release's source, the git commit of a git app; the action digests code from
@@ -40,6 +47,19 @@ options:
       - RV(readings) of an earlier call for the same app on the same host, so the host is not
         read twice.
     type: dict
+  read_state:
+    description:
+      - Also read what the host has of the app now, with one more call of
+        P(pyops.uwsgi.uwsgi_info#module), and compare it with the plan. RV(plan.state) tells what a
+        deploy would change, so the role skips what does not differ.
+    type: bool
+    default: false
+  nginx_error_log:
+    description:
+      - nginx's error log, whose size RV(plan.state) reports (where a failed deploy's lines begin).
+        Only with O(read_state).
+    type: path
+    default: /var/log/nginx/error.log
   require_uwsgi:
     description: Refuse when the uwsgi role has not recorded an installation on the host yet.
     type: bool
@@ -96,8 +116,24 @@ plan:
       and C(diagnose).
   returned: success
   type: dict
+  contains:
+    state:
+      description:
+        - With O(read_state), the app on the host compared with the plan (C(compare) in
+          C(plugins/module_utils/app_state.py)).
+        - C(release_built) and C(current_release) (the release planned is built, the one serving
+          now); C(deployed_text) (the configuration serving now) and C(deploying) (it or the
+          release differs, so the deploy steps run); C(group_differs), C(user_differs),
+          C(directories_differing) (items of C(directories)), C(tmpfiles_differs),
+          C(environment_dir_differs), C(environment_file_differs); what is to go,
+          C(releases_to_remove) (beyond C(app_keep_releases), never the release planned),
+          C(envdirs_to_remove), C(environment_files_to_remove), C(units_to_disable) and
+          C(unit_files_to_remove) (workers and jobs no longer wanted); C(nginx_error_log_size).
+      returned: with O(read_state)
+      type: dict
 readings:
-  description: What P(pyops.uwsgi.uwsgi_info#module) read on the host.
+  description:
+    - What P(pyops.uwsgi.uwsgi_info#module) read on the host. With O(apps), one per app, by name.
   returned: success
   type: dict
 errors:

@@ -1,0 +1,182 @@
+# Copyright: pyops.uwsgi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What an app's plan would change on a host, decided from one reading of it.
+
+``request(plan, nginx_error_log)`` names what pyops.uwsgi.uwsgi_info must read (paths, texts,
+directories, the app's user and group) to compare the plan with the host; ``compare(plan, found,
+nginx_error_log)`` takes its answer and returns the app's state: the release built and the one
+serving, whether a deploy is due, which of the user, group, directories, tmpfiles entry and
+environment file differ from the plan, and which old releases, envdirs, environment files and
+units of workers and jobs are to go.
+
+The role's tasks skip what does not differ, so a converge that changes nothing costs one reading
+instead of a round trip per file; what differs is still changed (and shown, under --check --diff)
+by Ansible's own modules.
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+
+
+def _mode(text):
+    return int(str(text), 8)
+
+
+def _as_wanted(found, kind, owner, group, mode):
+    """Whether a path's reading (uwsgi_info's paths) is a KIND with that owner, group and mode."""
+    return (
+        bool(found)
+        and found.get("exists", False)
+        and found.get("type") == kind
+        and found.get("owner") == owner
+        and found.get("group") == group
+        and _mode(found.get("mode", "0")) == _mode(mode)
+    )
+
+
+def request(plan, nginx_error_log):
+    """uwsgi_info's arguments for what compare() needs."""
+    workers = plan["workers"]
+    return {
+        "paths": [
+            *[item["path"] for item in plan["directories"]],
+            plan["release"]["marker"],
+            plan["paths"]["current"],
+            plan["paths"]["tmpfiles"],
+            plan["environment"]["dir"],
+            plan["environment"]["file"],
+            nginx_error_log,
+        ],
+        # The configuration serving now, put back if a deploy fails; it may hold app_env.
+        "texts": [
+            plan["paths"]["config"],
+            plan["paths"]["tmpfiles"],
+            plan["environment"]["file"],
+        ],
+        "directories": [
+            plan["paths"]["releases"],
+            plan["envdir"]["root"],
+            plan["environment"]["dir"],
+            workers["dir"],
+            *workers["wants"],
+        ],
+        "users": [plan["user"]],
+        "groups": [plan["group"]],
+    }
+
+
+def _file_differs(found, path, text, *, group="root", mode="0644"):
+    """Whether the file at PATH (root's) differs from TEXT, its group or its mode."""
+    reading = found["paths"].get(path)
+    return found["texts"].get(path) != text or not _as_wanted(reading, "file", "root", group, mode)
+
+
+def _user_differs(plan, account):
+    return account is None or (
+        account.get("group"),
+        account.get("home"),
+        account.get("shell"),
+        account.get("password_locked"),
+    ) != (plan["group"], plan["paths"]["root"], plan["shell"], True)
+
+
+def _entries(found, directory, kind=None):
+    """Paths of DIRECTORY's entries (of type KIND), newest first."""
+    entries = found["entries"].get(directory) or []
+    return [
+        posixpath.join(directory, entry["name"])
+        for entry in sorted(entries, key=lambda entry: entry["mtime"], reverse=True)
+        if kind is None or entry["type"] == kind
+    ]
+
+
+def _stale_workers(plan, found):
+    """(instances and timers enabled but no longer wanted, unit files no longer wanted)."""
+    workers = plan["workers"]
+
+    def matching(directory):
+        return sorted(
+            path
+            for path in _entries(found, directory)
+            if any(fnmatch.fnmatchcase(posixpath.basename(path), p) for p in workers["patterns"])
+        )
+
+    wanted = set(workers["instances"] + workers["timers"])
+    enabled = [
+        posixpath.basename(path)
+        for directory in workers["wants"]
+        for path in matching(directory)
+        if posixpath.basename(path) not in wanted
+    ]
+    written = {posixpath.join(workers["dir"], unit["name"]) for unit in workers["units"]}
+    files = [path for path in matching(workers["dir"]) if path not in written]
+    return enabled, files
+
+
+def compare(plan, found, nginx_error_log):
+    """The app's STATE on the host, from uwsgi_info's answer FOUND to request(PLAN, ...)."""
+    paths, release, environment = plan["paths"], plan["release"], plan["environment"]
+    current = found["paths"].get(paths["current"]) or {}
+    current_release = (
+        posixpath.basename(current.get("target", "")) if current.get("type") == "link" else ""
+    )
+    deployed_text = found["texts"].get(paths["config"]) or ""
+    other_releases = [
+        path for path in _entries(found, paths["releases"], "directory") if path != release["dir"]
+    ]
+    stale_enabled, stale_files = _stale_workers(plan, found)
+    log = found["paths"].get(nginx_error_log) or {}
+    return {
+        "release_built": (found["paths"].get(release["marker"]) or {}).get("exists", False),
+        "current_release": current_release,
+        "deployed_text": deployed_text,
+        # A new release or a new configuration: the deploy steps run, else the keep steps.
+        "deploying": deployed_text != plan["vassal"]["text"] or current_release != release["id"],
+        "group_differs": found["groups"].get(plan["group"]) is None,
+        "user_differs": _user_differs(plan, found["users"].get(plan["user"])),
+        "directories_differing": [
+            item
+            for item in plan["directories"]
+            if not _as_wanted(
+                found["paths"].get(item["path"]),
+                "directory",
+                item["owner"],
+                item["group"],
+                item["mode"],
+            )
+        ],
+        "tmpfiles_differs": _file_differs(found, paths["tmpfiles"], plan["tmpfiles"]),
+        "environment_dir_differs": not _as_wanted(
+            found["paths"].get(environment["dir"]), "directory", "root", "root", "0755"
+        ),
+        "environment_file_differs": _file_differs(
+            found, environment["file"], environment["text"], group=plan["group"], mode="0640"
+        ),
+        # Written by this converge, not there before: a deploy that fails removes them again, so
+        # nothing it wrote is left for the next converge to clean up.
+        "environment_file_new": not (found["paths"].get(environment["file"]) or {}).get("exists"),
+        "envdir_new": plan["envdir"]["path"] != ""
+        and plan["envdir"]["path"] not in _entries(found, plan["envdir"]["root"], "directory"),
+        # Beyond app_keep_releases, newest kept first; never the release planned (it serves
+        # once deployed, and serves already when nothing is deployed).
+        "releases_to_remove": other_releases[max(release["keep"] - 1, 0) :],
+        "envdirs_to_remove": [
+            path
+            for path in _entries(found, plan["envdir"]["root"], "directory")
+            if path != plan["envdir"]["path"]
+        ],
+        "environment_files_to_remove": sorted(
+            path
+            for path in _entries(found, environment["dir"], "file")
+            if fnmatch.fnmatchcase(posixpath.basename(path), environment["pattern"])
+            and path != environment["file"]
+        ),
+        "units_to_disable": stale_enabled,
+        "unit_files_to_remove": stale_files,
+        # Where a failed deploy's lines in nginx's error log begin.
+        "nginx_error_log_size": log.get("size", 0) if log.get("exists") else 0,
+    }

@@ -1,0 +1,298 @@
+"""Tests for module_utils/app_state.py: the host compared with an app's plan, from one reading."""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+
+import pytest
+from ansible_collections.pyops.uwsgi.plugins.module_utils import app_state
+from ansible_collections.pyops.uwsgi.tests.unit.plugins import stand_in
+
+LOG = "/var/log/nginx/error.log"
+WORKERS = {
+    "app_state_dir": "/var/lib/hello",
+    "app_workers": [{"name": "mail", "command": ["python", "-m", "mail"], "count": 2}],
+    "app_jobs": [{"name": "clean", "command": ["python", "-m", "clean"], "calendar": "daily"}],
+}
+
+
+def plan_of(**overrides):
+    planned = stand_in.app(**overrides)
+    assert planned["errors"] == []
+    return planned["plan"]
+
+
+def path(kind, owner="root", group="root", mode="0755", **more):
+    return {"exists": True, "type": kind, "owner": owner, "group": group, "mode": mode, **more}
+
+
+def converged(plan, mtime=1000.0):
+    """uwsgi_info's answer to request(PLAN) on a host where PLAN was deployed (as of MTIME)."""
+    release, environment, workers = plan["release"], plan["environment"], plan["workers"]
+    asked = app_state.request(plan, LOG)
+    found = {
+        "paths": {key: {"exists": False} for key in asked["paths"]},
+        "texts": dict.fromkeys(asked["texts"]),
+        "entries": dict.fromkeys(asked["directories"]),
+        "users": {
+            plan["user"]: {
+                "uid": 998,
+                "group": plan["group"],
+                "home": plan["paths"]["root"],
+                "shell": "/usr/sbin/nologin",
+                "password_locked": True,
+            }
+        },
+        "groups": {plan["group"]: {"gid": 998}},
+    }
+    for item in plan["directories"]:
+        found["paths"][item["path"]] = path("directory", item["owner"], item["group"], item["mode"])
+    found["paths"][release["marker"]] = path("file", mode="0644")
+    found["paths"][plan["paths"]["current"]] = path("link", mode="0777", target=release["dir"])
+    found["paths"][plan["paths"]["tmpfiles"]] = path("file", mode="0644")
+    found["paths"][environment["dir"]] = path("directory")
+    found["paths"][environment["file"]] = path("file", group=plan["group"], mode="0640")
+    found["paths"][LOG] = path("file", "www-data", "adm", "0640", size=4242)
+    found["texts"][plan["paths"]["config"]] = plan["vassal"]["text"]
+    found["texts"][plan["paths"]["tmpfiles"]] = plan["tmpfiles"]
+    found["texts"][environment["file"]] = environment["text"]
+    found["entries"][plan["paths"]["releases"]] = [
+        {"name": posixpath.basename(release["dir"]), "type": "directory", "mtime": mtime}
+    ]
+    found["entries"][environment["dir"]] = [
+        {"name": posixpath.basename(environment["file"]), "type": "file", "mtime": mtime}
+    ]
+    if plan["envdir"]["path"]:
+        found["entries"][plan["envdir"]["root"]] = [
+            {"name": posixpath.basename(plan["envdir"]["path"]), "type": "directory", "mtime": 1}
+        ]
+    found["entries"][workers["dir"]] = [
+        {"name": unit["name"], "type": "file", "mtime": mtime} for unit in workers["units"]
+    ]
+    for wants, names in zip(workers["wants"], (workers["instances"], workers["timers"])):
+        found["entries"][wants] = [{"name": name, "type": "link", "mtime": 1} for name in names]
+    return found
+
+
+NOTHING_TO_DO = {
+    "release_built": True,
+    "deploying": False,
+    "group_differs": False,
+    "user_differs": False,
+    "directories_differing": [],
+    "tmpfiles_differs": False,
+    "environment_dir_differs": False,
+    "environment_file_differs": False,
+    "environment_file_new": False,
+    "envdir_new": False,
+    "releases_to_remove": [],
+    "envdirs_to_remove": [],
+    "environment_files_to_remove": [],
+    "units_to_disable": [],
+    "unit_files_to_remove": [],
+    "nginx_error_log_size": 4242,
+}
+
+
+@pytest.mark.parametrize("overrides", [{}, WORKERS, {"app_env": {"A": "line\nbreak"}}])
+def test_a_host_that_has_the_plan_has_nothing_to_change(overrides):
+    plan = plan_of(**overrides)
+    state = app_state.compare(plan, converged(plan), LOG)
+    assert {key: state[key] for key in NOTHING_TO_DO} == NOTHING_TO_DO
+    assert state["current_release"] == plan["release"]["id"]
+    assert state["deployed_text"] == plan["vassal"]["text"]
+
+
+def test_request_asks_for_every_path_the_comparison_reads():
+    plan = plan_of(**WORKERS)
+    asked = app_state.request(plan, LOG)
+    assert plan["paths"]["config"] in asked["texts"]
+    assert {item["path"] for item in plan["directories"]} <= set(asked["paths"])
+    assert set(plan["workers"]["wants"]) <= set(asked["directories"])
+    assert (asked["users"], asked["groups"]) == ([plan["user"]], [plan["group"]])
+
+
+def test_a_bare_host_differs_in_everything():
+    plan = plan_of(**WORKERS)
+    asked = app_state.request(plan, LOG)
+    bare = {
+        "paths": {key: {"exists": False} for key in asked["paths"]},
+        "texts": dict.fromkeys(asked["texts"]),
+        "entries": dict.fromkeys(asked["directories"]),
+        "users": {plan["user"]: None},
+        "groups": {plan["group"]: None},
+    }
+    state = app_state.compare(plan, bare, LOG)
+    assert state["deploying"] and not state["release_built"]
+    assert (state["current_release"], state["deployed_text"]) == ("", "")
+    assert state["group_differs"] and state["user_differs"]
+    assert state["directories_differing"] == plan["directories"]
+    assert state["tmpfiles_differs"] and state["environment_file_differs"]
+    assert state["environment_dir_differs"] and state["environment_file_new"]
+    assert not state["envdir_new"], "this plan has no envdir"
+    assert state["releases_to_remove"] == state["unit_files_to_remove"] == []
+    assert state["nginx_error_log_size"] == 0
+
+
+def test_a_new_configuration_or_release_is_a_deploy():
+    plan = plan_of()
+    found = converged(plan)
+    found["texts"][plan["paths"]["config"]] += "harakiri = 30\n"
+    assert app_state.compare(plan, found, LOG)["deploying"]
+    found = converged(plan)
+    found["paths"][plan["paths"]["current"]]["target"] = "/srv/hello/releases/0123456789ab"
+    state = app_state.compare(plan, found, LOG)
+    assert state["deploying"] and state["current_release"] == "0123456789ab"
+    # Not a link (a directory someone put there): no release serves.
+    found["paths"][plan["paths"]["current"]] = path("directory")
+    assert app_state.compare(plan, found, LOG)["current_release"] == ""
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("group", "users"),
+        ("home", "/home/hello"),
+        ("shell", "/bin/bash"),
+        ("password_locked", False),
+        # /etc/shadow could not be read: the user module decides.
+        ("password_locked", None),
+    ],
+)
+def test_a_user_unlike_the_plan_differs(field, value):
+    plan = plan_of()
+    found = converged(plan)
+    found["users"][plan["user"]] = {**found["users"][plan["user"]], field: value}
+    assert app_state.compare(plan, found, LOG)["user_differs"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("owner", "root"), ("group", "www-data"), ("mode", "0770"), ("type", "link")],
+)
+def test_a_directory_unlike_the_plan_differs_alone(field, value):
+    plan = plan_of(app_state_dir="/var/lib/hello")
+    found = converged(plan)
+    state_dir = next(item for item in plan["directories"] if item["path"] == "/var/lib/hello")
+    found["paths"][state_dir["path"]] = {**found["paths"][state_dir["path"]], field: value}
+    assert app_state.compare(plan, found, LOG)["directories_differing"] == [state_dir]
+
+
+def test_modes_compare_as_numbers_with_their_special_bits():
+    plan = plan_of()
+    runtime = next(item for item in plan["directories"] if item["mode"] == "2750")
+    found = converged(plan)
+    found["paths"][runtime["path"]]["mode"] = "02750"
+    assert app_state.compare(plan, found, LOG)["directories_differing"] == []
+    found["paths"][runtime["path"]]["mode"] = "0750"
+    assert app_state.compare(plan, found, LOG)["directories_differing"] == [runtime]
+
+
+@pytest.mark.parametrize("what", ["text", "group", "mode"])
+def test_files_differ_in_content_owner_or_mode(what):
+    plan = plan_of()
+    found = converged(plan)
+    environment = plan["environment"]["file"]
+    tmpfiles = plan["paths"]["tmpfiles"]
+    if what == "text":
+        found["texts"][environment] += "B=1\n"
+        found["texts"][tmpfiles] = found["texts"][tmpfiles].replace("2750", "2755")
+    else:
+        changed = {"group": "other"} if what == "group" else {"mode": "0666"}
+        found["paths"][environment] = {**found["paths"][environment], **changed}
+        found["paths"][tmpfiles] = {**found["paths"][tmpfiles], **changed}
+    state = app_state.compare(plan, found, LOG)
+    assert state["environment_file_differs"] and state["tmpfiles_differs"]
+    assert not state["deploying"]
+
+
+def test_old_releases_beyond_keep_go_newest_first_never_the_planned_one():
+    plan = plan_of(app_keep_releases=3)
+    found = converged(plan, mtime=50.0)
+    releases = plan["paths"]["releases"]
+    found["entries"][releases] += [
+        {"name": name, "type": "directory", "mtime": mtime}
+        for name, mtime in [("a", 10.0), ("b", 40.0), ("c", 30.0), ("d", 20.0)]
+    ]
+    # Not a release: a file someone left there.
+    found["entries"][releases].append({"name": "notes.txt", "type": "file", "mtime": 5.0})
+    state = app_state.compare(plan, found, LOG)
+    # The planned one and the two newest others stay.
+    assert state["releases_to_remove"] == [f"{releases}/d", f"{releases}/a"]
+    # Even when the planned release is the oldest, and the keep count is one.
+    found["entries"][releases][0]["mtime"] = 1.0
+    plan["release"]["keep"] = 1
+    state = app_state.compare(plan, found, LOG)
+    assert sorted(state["releases_to_remove"]) == [f"{releases}/{n}" for n in "abcd"]
+
+
+def test_envdirs_and_environment_files_nothing_reads_go():
+    plan = plan_of(app_env={"A": "line\nbreak"})
+    found = converged(plan)
+    envdir_root, env_dir = plan["envdir"]["root"], plan["environment"]["dir"]
+    found["entries"][envdir_root].append({"name": "0ld", "type": "directory", "mtime": 1.0})
+    found["entries"][env_dir] += [
+        {"name": "hello.0123456789ab.env", "type": "file", "mtime": 1.0},
+        # Another app's, and not a file.
+        {"name": "hello2.0123456789ab.env", "type": "file", "mtime": 1.0},
+        {"name": "hello.dir.env", "type": "directory", "mtime": 1.0},
+    ]
+    state = app_state.compare(plan, found, LOG)
+    assert state["envdirs_to_remove"] == [f"{envdir_root}/0ld"]
+    assert state["environment_files_to_remove"] == [f"{env_dir}/hello.0123456789ab.env"]
+
+
+def test_an_environment_not_there_before_is_new_one_that_differs_only_in_mode_is_not():
+    plan = plan_of(app_env={"A": "line\nbreak"})
+    found = converged(plan)
+    file, envdir = plan["environment"]["file"], plan["envdir"]
+    found["paths"][file] = {**found["paths"][file], "mode": "0644"}
+    state = app_state.compare(plan, found, LOG)
+    assert state["environment_file_differs"]
+    assert not state["environment_file_new"] and not state["envdir_new"]
+    # A new app_env: both are named after it, and neither is there yet.
+    found["paths"][file] = {"exists": False}
+    found["entries"][envdir["root"]] = [{"name": "0ld", "type": "directory", "mtime": 1.0}]
+    state = app_state.compare(plan, found, LOG)
+    assert state["environment_file_new"] and state["envdir_new"]
+
+
+def test_workers_and_jobs_taken_out_are_disabled_and_their_units_removed():
+    plan = plan_of(**WORKERS)
+    found = converged(plan)
+    workers = plan["workers"]
+    unit_dir, (multi_user, timers) = workers["dir"], workers["wants"]
+    found["entries"][unit_dir] += [
+        {"name": "uwsgi-app-hello.worker-old@.service", "type": "file", "mtime": 1.0},
+        {"name": "uwsgi-app-hello.job-old.timer", "type": "file", "mtime": 1.0},
+        # Not this app's.
+        {"name": "uwsgi-app-hello2.worker-mail@.service", "type": "file", "mtime": 1.0},
+        {"name": "nginx.service", "type": "file", "mtime": 1.0},
+    ]
+    found["entries"][multi_user] += [
+        # An instance beyond the count, and one of a worker taken out.
+        {"name": "uwsgi-app-hello.worker-mail@3.service", "type": "link", "mtime": 1.0},
+        {"name": "uwsgi-app-hello.worker-old@1.service", "type": "link", "mtime": 1.0},
+    ]
+    found["entries"][timers].append(
+        {"name": "uwsgi-app-hello.job-old.timer", "type": "link", "mtime": 1.0}
+    )
+    state = app_state.compare(plan, found, LOG)
+    assert state["units_to_disable"] == [
+        "uwsgi-app-hello.worker-mail@3.service",
+        "uwsgi-app-hello.worker-old@1.service",
+        "uwsgi-app-hello.job-old.timer",
+    ]
+    assert state["unit_files_to_remove"] == [
+        f"{unit_dir}/uwsgi-app-hello.job-old.timer",
+        f"{unit_dir}/uwsgi-app-hello.worker-old@.service",
+    ]
+
+
+def test_the_comparison_does_not_change_the_plan_or_the_answer():
+    plan = plan_of(**WORKERS)
+    found = converged(plan)
+    before = copy.deepcopy((plan, found))
+    app_state.compare(plan, found, LOG)
+    assert (plan, found) == before
