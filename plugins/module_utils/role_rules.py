@@ -41,7 +41,8 @@ _STATIC_DIR = re.compile(r"^/[^ ;{}]*/?$")
 
 
 def uwsgi_rules(s, readings):
-    """The uwsgi role. READINGS: {"apt_cache_rc": {version: exit status}}, when apt was asked."""
+    """The uwsgi role. READINGS: {"packages": {name: offered}, "distribution", "python3"}, when
+    apt was asked (pyops.uwsgi.uwsgi_info)."""
     versions = [*s["uwsgi_python_versions"], *s["uwsgi_pip_python_versions"]]
     yield (
         all(values.PYTHON_VERSION.fullmatch(str(version)) for version in versions),
@@ -104,21 +105,28 @@ def uwsgi_rules(s, readings):
         "uwsgi_emperor_options must not set emperor: each Emperor watches its own vassal directory"
         " (uwsgi_vassals_dir, and -pipXY for the pip method).",
     )
-    installable = {
-        version: int(rc) == 0
-        for version, rc in ((readings or {}).get("apt_cache_rc") or {}).items()
-    }
+    # Whether apt's index offers each package it was asked about (pyops.uwsgi.uwsgi_info).
+    offered = (readings or {}).get("packages") or {}
     release = (readings or {}).get("distribution", "this host")
     default_python = (readings or {}).get("python3", "")
-    for version, ok in installable.items():
-        yield (
-            ok,
-            f"Python {version} (from uwsgi_python_versions / uwsgi_pip_python_versions) cannot be"
-            f" installed on this host: its apt sources offer no python{version},"
-            f" python{version}-dev and python{version}-venv ({release} has Python"
-            f" {default_python}). Pick a version the distribution packages, or set"
-            " uwsgi_python_apt_repository to a source that has it.",
-        )
+    asked = dict.fromkeys([*s["uwsgi_python_versions"], *s["uwsgi_pip_python_versions"]])
+    missing = {
+        version: [
+            name
+            for name in (f"python{version}", f"python{version}-dev", f"python{version}-venv")
+            if offered.get(name) is False
+        ]
+        for version in asked
+    }
+    missing = {version: names for version, names in missing.items() if names}
+    yield (
+        not missing,
+        f"Python {' and '.join(missing)} (from uwsgi_python_versions / uwsgi_pip_python_versions)"
+        " cannot be installed on this host: its apt sources offer no"
+        f" {', '.join(name for names in missing.values() for name in names)}"
+        f" ({release} has Python {default_python}). Pick a version the distribution packages, or"
+        " set uwsgi_python_apt_repository to a source that has it.",
+    )
 
 
 def nginx_rules(s, _readings):

@@ -46,8 +46,16 @@ BASE = {
         "nginx_site_uwsgi_pass": SOCKET,
     },
 }
+
+
 # What the uwsgi role read from apt: every version it asked about can be installed.
-APT_OK = {"apt_cache_rc": {"3.12": 0}, "distribution": "Debian 12", "python3": "3.11"}
+def offered(version, *missing):
+    """apt's answer for a Python version's three packages, MISSING among them not offered."""
+    names = [f"python{version}{suffix}" for suffix in ("", "-dev", "-venv")]
+    return {name: name not in missing for name in names}
+
+
+APT_OK = {"packages": offered("3.12"), "distribution": "Debian 12", "python3": "3.11"}
 READINGS = {UWSGI_MAIN: APT_OK}
 UPSTREAM = ["10.0.1.21:3031", "10.0.1.22:3031"]
 
@@ -111,13 +119,18 @@ BAD = [
     bad(UWSGI_MAIN, "uwsgi_extra_packages", ["uwsgi_plugin"]),
     bad(UWSGI_MAIN, "uwsgi_apt_cache_valid_time", -1),
     bad(UWSGI_MAIN, "uwsgi_emperor_options", {"emperor": "/etc/uwsgi/other"}),
-    # apt has no python3.12 (apt-cache's exit status per version asked about).
-    bad(UWSGI_MAIN, "uwsgi_python_versions", ["3.12"], readings={"apt_cache_rc": {"3.12": 100}}),
+    # apt offers no python3.12, or not all of its packages.
+    bad(
+        UWSGI_MAIN,
+        "uwsgi_python_versions",
+        ["3.12"],
+        readings={"packages": offered("3.12", "python3.12", "python3.12-dev", "python3.12-venv")},
+    ),
     bad(
         UWSGI_MAIN,
         "uwsgi_pip_python_versions",
         ["3.12"],
-        readings={"apt_cache_rc": {"3.12": "100"}, "distribution": "Debian 12"},
+        readings={"packages": offered("3.12", "python3.12-venv"), "distribution": "Debian 12"},
     ),
     # --- nginx (server-wide) --------------------------------------------------------------------
     bad(NGINX_MAIN, "nginx_client_max_body_size", "1mb"),
@@ -203,7 +216,7 @@ GOOD = [
     good(
         UWSGI_MAIN,
         "several-pythons",
-        readings={"apt_cache_rc": {"3.11": 0, "3.12": "0", "3.13": 0}},
+        readings={"packages": {**offered("3.11"), **offered("3.12"), **offered("3.13")}},
         uwsgi_python_versions=["3.11", "3.13"],
         uwsgi_pip_python_versions=["3.12"],
         uwsgi_pip_version="2.0.28",
@@ -352,14 +365,25 @@ def test_an_entry_point_without_rules_has_no_errors():
 
 def test_apt_readings_name_each_version_that_cannot_be_installed():
     readings = {
-        "apt_cache_rc": {"3.9": 100, "3.11": 0, "3.14": "100"},
+        "packages": {
+            **offered("3.9", "python3.9", "python3.9-dev", "python3.9-venv"),
+            **offered("3.11"),
+            **offered("3.14", "python3.14-dev"),
+        },
         "distribution": "Debian 12",
         "python3": "3.11",
     }
-    found = role_rules.errors("uwsgi", "main", BASE[UWSGI_MAIN], readings)
-    assert [message.split(" (from")[0] for message in found] == ["Python 3.9", "Python 3.14"]
-    assert "Debian 12 has Python 3.11" in found[0]
+    settings = {**BASE[UWSGI_MAIN], "uwsgi_python_versions": ["3.9", "3.11", "3.14"]}
+    found = role_rules.errors("uwsgi", "main", settings, readings)
+    assert len(found) == 1
+    assert found[0].startswith("Python 3.9 and 3.14 (from uwsgi_python_versions")
+    assert (
+        "offer no python3.9, python3.9-dev, python3.9-venv, python3.14-dev (Debian 12" in found[0]
+    )
+    assert "has Python 3.11)" in found[0]
     assert "uwsgi_python_apt_repository" in found[0]
+    # Versions apt was not asked about (the host's own python3) are not judged.
+    assert role_rules.errors("uwsgi", "main", BASE[UWSGI_MAIN], {"packages": {}}) == []
 
 
 def test_no_nginx_site_upstream_nor_uwsgi_pass_names_both():
