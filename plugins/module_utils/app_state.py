@@ -26,7 +26,7 @@ def _mode(text):
     return int(str(text), 8)
 
 
-def _as_wanted(found, kind, owner, group, mode):
+def as_wanted(found, kind, owner, group, mode):
     """Whether a path's reading (uwsgi_info's paths) is a KIND with that owner, group and mode."""
     return (
         bool(found)
@@ -72,7 +72,7 @@ def request(plan, nginx_error_log):
 def _file_differs(found, path, text, *, group="root", mode="0644"):
     """Whether the file at PATH (root's) differs from TEXT, its group or its mode."""
     reading = found["paths"].get(path)
-    return found["texts"].get(path) != text or not _as_wanted(reading, "file", "root", group, mode)
+    return found["texts"].get(path) != text or not as_wanted(reading, "file", "root", group, mode)
 
 
 def _user_differs(plan, account):
@@ -141,7 +141,7 @@ def compare(plan, found, nginx_error_log):
         "directories_differing": [
             item
             for item in plan["directories"]
-            if not _as_wanted(
+            if not as_wanted(
                 found["paths"].get(item["path"]),
                 "directory",
                 item["owner"],
@@ -150,7 +150,7 @@ def compare(plan, found, nginx_error_log):
             )
         ],
         "tmpfiles_differs": _file_differs(found, paths["tmpfiles"], plan["tmpfiles"]),
-        "environment_dir_differs": not _as_wanted(
+        "environment_dir_differs": not as_wanted(
             found["paths"].get(environment["dir"]), "directory", "root", "root", "0755"
         ),
         "environment_file_differs": _file_differs(
