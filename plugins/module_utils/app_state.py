@@ -56,6 +56,8 @@ def request(plan, nginx_error_log):
             plan["paths"]["config"],
             plan["paths"]["tmpfiles"],
             plan["environment"]["file"],
+            # Whether a worker or job already reads the environment file (see compare()).
+            *_unit_paths(plan),
         ],
         "directories": [
             plan["paths"]["releases"],
@@ -67,6 +69,11 @@ def request(plan, nginx_error_log):
         "users": [plan["user"]],
         "groups": [plan["group"]],
     }
+
+
+def _unit_paths(plan):
+    workers = plan["workers"]
+    return [posixpath.join(workers["dir"], unit["name"]) for unit in workers["units"]]
 
 
 def _file_differs(found, path, text, *, group="root", mode="0644"):
@@ -156,9 +163,13 @@ def compare(plan, found, nginx_error_log):
         "environment_file_differs": _file_differs(
             found, environment["file"], environment["text"], group=plan["group"], mode="0640"
         ),
-        # Written by this converge, not there before: a deploy that fails removes them again, so
-        # nothing it wrote is left for the next converge to clean up.
-        "environment_file_new": not (found["paths"].get(environment["file"]) or {}).get("exists"),
+        # Written by this converge, not there before and read by no unit of a worker or job: a
+        # deploy that fails removes them again, so nothing it wrote is left for the next converge
+        # to clean up. (A file deleted by hand that units still name is written, never removed.)
+        "environment_file_new": not (found["paths"].get(environment["file"]) or {}).get("exists")
+        and not any(
+            environment["file"] in (found["texts"].get(path) or "") for path in _unit_paths(plan)
+        ),
         "envdir_new": plan["envdir"]["path"] != ""
         and plan["envdir"]["path"] not in _entries(found, plan["envdir"]["root"], "directory"),
         # Beyond app_keep_releases, newest kept first; never the release planned (it serves

@@ -203,8 +203,8 @@ services:
       UnitFileState: enabled
 installed:
   description:
-    - For each of O(installed), whether dpkg has it installed (status C(ii)). A package removed
-      but not purged, half-installed or unknown is not.
+    - For each of O(installed), whether dpkg has it installed (status C(ii), or C(hi) when held). A
+      package removed but not purged, half-installed, marked for reinstallation or unknown is not.
     - Null when C(dpkg-query) is not installed.
   returned: always
   type: dict
@@ -377,7 +377,7 @@ def _name(lookup, number):
 def _path(path):
     try:
         found = os.lstat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return {"exists": False}
     answer = {
         "exists": True,
@@ -502,8 +502,13 @@ def _installed(module):
     for line in out.splitlines():
         package, _space, status = line.partition(" ")
         for name in (package, package.split(":")[0]):
-            found[name] = found.get(name, False) or status.startswith("ii")
+            found[name] = found.get(name, False) or _dpkg_says_installed(status)
     return {name: found.get(name, False) for name in names}
+
+
+def _dpkg_says_installed(status):
+    """Whether dpkg's abbreviated status says installed: the state i, no error flag (ii, hi)."""
+    return status[1:2] == "i" and status[2:3].strip() == ""
 
 
 _UNIT_PROPERTIES = ("LoadState", "ActiveState", "UnitFileState")

@@ -258,6 +258,23 @@ def test_an_environment_not_there_before_is_new_one_that_differs_only_in_mode_is
     assert state["environment_file_new"] and state["envdir_new"]
 
 
+def test_an_environment_file_a_worker_reads_is_never_new():
+    # Deleted by hand while a worker's unit still names it: written again, and a failed deploy
+    # must not take it away from the worker.
+    plan = plan_of(**WORKERS)
+    found = converged(plan)
+    file = plan["environment"]["file"]
+    found["paths"][file] = {"exists": False}
+    unit = plan["workers"]["units"][0]
+    unit_path = posixpath.join(plan["workers"]["dir"], unit["name"])
+    assert unit_path in app_state.request(plan, LOG)["texts"]
+    found["texts"][unit_path] = f"[Service]\nEnvironmentFile={file}\n"
+    state = app_state.compare(plan, found, LOG)
+    assert state["environment_file_differs"] and not state["environment_file_new"]
+    found["texts"][unit_path] = "[Service]\nEnvironmentFile=/etc/uwsgi/env/other.env\n"
+    assert app_state.compare(plan, found, LOG)["environment_file_new"]
+
+
 def test_workers_and_jobs_taken_out_are_disabled_and_their_units_removed():
     plan = plan_of(**WORKERS)
     found = converged(plan)

@@ -434,7 +434,15 @@ def test_paths_as_they_are_a_link_not_what_it_points_to(run, tmp_path):
     config.chmod(0o640)
     (tmp_path / "current").symlink_to("releases/abc")
     me = pwd.getpwuid(os.getuid()).pw_name
-    asked = [str(shared), str(config), str(tmp_path / "current"), str(tmp_path / "none")]
+    # Under a file where a directory should be: not there either.
+    below_file = str(config / "site.conf")
+    asked = [
+        str(shared),
+        str(config),
+        str(tmp_path / "current"),
+        str(tmp_path / "none"),
+        below_file,
+    ]
     found = run(paths=asked)["paths"]
     assert found[str(shared)]["type"] == "directory"
     assert found[str(shared)]["mode"] == "2750"
@@ -452,6 +460,7 @@ def test_paths_as_they_are_a_link_not_what_it_points_to(run, tmp_path):
     assert found[str(tmp_path / "current")]["type"] == "link"
     assert found[str(tmp_path / "current")]["target"] == "releases/abc"
     assert found[str(tmp_path / "none")] == {"exists": False}
+    assert found[below_file] == {"exists": False}
 
 
 def test_texts_byte_for_byte_and_null_when_missing(run, tmp_path):
@@ -566,13 +575,23 @@ def test_installed_is_status_ii_alone(run, tmp_path, monkeypatch):
     dpkg_query = write_script(
         tmp_path / "dpkg-query",
         "#!/bin/sh\n"
-        "printf 'nginx ii \\nuwsgi-core rc \\nlibc6:amd64 ii \\nlibc6:i386 un \\n'\n"
+        "printf 'nginx ii \\nuwsgi-core rc \\nlibc6:amd64 ii \\nlibc6:i386 un \\n"
+        "python3 hi \\nuwsgi iU \\ngit iiR\\n'\n"
         "echo 'dpkg-query: no packages found matching gone' >&2\nexit 1\n",
     )
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: dpkg_query)
-    found = run(installed=["nginx", "uwsgi-core", "libc6", "gone"])["installed"]
-    # Removed but not purged (rc) is not installed; one architecture installed is.
-    assert found == {"nginx": True, "uwsgi-core": False, "libc6": True, "gone": False}
+    found = run(installed=["nginx", "uwsgi-core", "libc6", "gone", "python3", "uwsgi", "git"])
+    # Removed but not purged (rc), unpacked (iU) or to be reinstalled (R) is not installed; one
+    # architecture installed is, and so is a package on hold (hi).
+    assert found["installed"] == {
+        "nginx": True,
+        "uwsgi-core": False,
+        "libc6": True,
+        "gone": False,
+        "python3": True,
+        "uwsgi": False,
+        "git": False,
+    }
     assert run()["installed"] == {}
 
 
