@@ -137,7 +137,7 @@ def compare(plan, found, nginx_error_log):
     ]
     stale_enabled, stale_files = _stale_workers(plan, found)
     log = found["paths"].get(nginx_error_log) or {}
-    return {
+    state = {
         "release_built": (found["paths"].get(release["marker"]) or {}).get("exists", False),
         "current_release": current_release,
         "deployed_text": deployed_text,
@@ -191,3 +191,22 @@ def compare(plan, found, nginx_error_log):
         # Where a failed deploy's lines in nginx's error log begin.
         "nginx_error_log_size": log.get("size", 0) if log.get("exists") else 0,
     }
+    # Whether each group of steps has anything to do: a step file is not even included otherwise.
+    state["account_differs"] = (
+        state["group_differs"]
+        or state["user_differs"]
+        or state["tmpfiles_differs"]
+        or bool(state["directories_differing"])
+    )
+    state["environment_differs"] = (
+        state["environment_dir_differs"] or state["environment_file_differs"]
+    )
+    state["workers_due"] = bool(
+        plan["workers"]["units"] or state["units_to_disable"] or state["unit_files_to_remove"]
+    )
+    state["cleanup_due"] = bool(
+        state["releases_to_remove"]
+        or state["envdirs_to_remove"]
+        or state["environment_files_to_remove"]
+    )
+    return state

@@ -129,6 +129,11 @@ plan:
           C(releases_to_remove) (beyond C(app_keep_releases), never the release planned),
           C(envdirs_to_remove), C(environment_files_to_remove), C(units_to_disable) and
           C(unit_files_to_remove) (workers and jobs no longer wanted); C(nginx_error_log_size).
+        - C(environment_file_new) and C(envdir_new) (written by this run, read by no unit; a
+          deploy that fails removes them).
+        - Whether each group of steps has anything to do, all booleans, C(account_differs) (group,
+          user, tmpfiles or a directory), C(environment_differs), C(workers_due) (workers or jobs
+          wanted, or some to take out) and C(cleanup_due) (anything to remove).
       returned: with O(read_state)
       type: dict
 readings:

@@ -92,6 +92,9 @@ NOTHING_TO_DO = {
     "units_to_disable": [],
     "unit_files_to_remove": [],
     "nginx_error_log_size": 4242,
+    "account_differs": False,
+    "environment_differs": False,
+    "cleanup_due": False,
 }
 
 
@@ -100,6 +103,8 @@ def test_a_host_that_has_the_plan_has_nothing_to_change(overrides):
     plan = plan_of(**overrides)
     state = app_state.compare(plan, converged(plan), LOG)
     assert {key: state[key] for key in NOTHING_TO_DO} == NOTHING_TO_DO
+    # Workers and jobs wanted are always started (and restarted on a deploy).
+    assert state["workers_due"] == bool(overrides.get("app_workers"))
     assert state["current_release"] == plan["release"]["id"]
     assert state["deployed_text"] == plan["vassal"]["text"]
 
@@ -133,6 +138,8 @@ def test_a_bare_host_differs_in_everything():
     assert not state["envdir_new"], "this plan has no envdir"
     assert state["releases_to_remove"] == state["unit_files_to_remove"] == []
     assert state["nginx_error_log_size"] == 0
+    assert state["account_differs"] and state["environment_differs"] and state["workers_due"]
+    assert not state["cleanup_due"]
 
 
 def test_a_new_configuration_or_release_is_a_deploy():
@@ -164,7 +171,8 @@ def test_a_user_unlike_the_plan_differs(field, value):
     plan = plan_of()
     found = converged(plan)
     found["users"][plan["user"]] = {**found["users"][plan["user"]], field: value}
-    assert app_state.compare(plan, found, LOG)["user_differs"]
+    state = app_state.compare(plan, found, LOG)
+    assert state["user_differs"] and state["account_differs"]
 
 
 @pytest.mark.parametrize(
@@ -176,7 +184,8 @@ def test_a_directory_unlike_the_plan_differs_alone(field, value):
     found = converged(plan)
     state_dir = next(item for item in plan["directories"] if item["path"] == "/var/lib/hello")
     found["paths"][state_dir["path"]] = {**found["paths"][state_dir["path"]], field: value}
-    assert app_state.compare(plan, found, LOG)["directories_differing"] == [state_dir]
+    state = app_state.compare(plan, found, LOG)
+    assert state["directories_differing"] == [state_dir] and state["account_differs"]
 
 
 def test_modes_compare_as_numbers_with_their_special_bits():
@@ -220,6 +229,7 @@ def test_old_releases_beyond_keep_go_newest_first_never_the_planned_one():
     state = app_state.compare(plan, found, LOG)
     # The planned one and the two newest others stay.
     assert state["releases_to_remove"] == [f"{releases}/d", f"{releases}/a"]
+    assert state["cleanup_due"]
     # Even when the planned release is the oldest, and the keep count is one.
     found["entries"][releases][0]["mtime"] = 1.0
     plan["release"]["keep"] = 1
@@ -305,6 +315,18 @@ def test_workers_and_jobs_taken_out_are_disabled_and_their_units_removed():
         f"{unit_dir}/uwsgi-app-hello.job-old.timer",
         f"{unit_dir}/uwsgi-app-hello.worker-old@.service",
     ]
+
+
+def test_workers_all_taken_out_are_still_due_for_removal():
+    plan = plan_of()
+    found = converged(plan)
+    assert not app_state.compare(plan, found, LOG)["workers_due"]
+    unit_dir = plan["workers"]["dir"]
+    found["entries"][unit_dir] = [
+        {"name": "uwsgi-app-hello.worker-old@.service", "type": "file", "mtime": 1.0}
+    ]
+    state = app_state.compare(plan, found, LOG)
+    assert state["unit_files_to_remove"] and state["workers_due"]
 
 
 def test_the_comparison_does_not_change_the_plan_or_the_answer():
