@@ -76,7 +76,7 @@ demo: venv images
 demo-clean: venv
 	scripts/demo.sh clean
 
-# Not part of `make test`: about 25 minutes on a quiet 2-CPU machine. BENCH_ARGS=--candidates also
+# Not part of `make test`: about 45 minutes on a quiet 2-CPU machine. BENCH_ARGS=--candidates also
 # measures benchmarks/candidates.yml; BENCH_ARGS="--duration 3 --runs 1" for short runs. The figures
 # are in build/bench/results.json as soon as each stage has them: after a failure,
 # `build/bench-venv/bin/python benchmarks/report.py --markdown FILE --chart FILE` renders them.
@@ -106,7 +106,7 @@ $(BENCH_APP_VENV)/.installed: examples/apps/hello/requirements.txt
 BENCH_SMOKE := build/bench-smoke
 BENCH_SMOKE_NAME := pyops-uwsgi-bench-smoke-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
 BENCH_SMOKE_ARGS ?= --duration 1 --runs 1 --warmup 0 --in-process-seconds 0.2 --open-loop-seconds 1 \
-  --no-rerun --max-wait 0
+  --ablation-runs 1 --ablation-duration 1 --ablation-warmup 0 --no-rerun --max-wait 0
 bench-smoke: venv images $(BENCH_VENV)/.installed $(BENCH_APP_VENV)/.installed
 	pytest -q -p no:cacheprovider benchmarks/tests --ignore benchmarks/tests/test_report.py
 	rm -rf $(BENCH_SMOKE)

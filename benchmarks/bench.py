@@ -12,10 +12,18 @@ In one run, on one throwaway Debian 13 systemd container started like scripts/de
    (benchmarks/tutorials), gunicorn with as many workers as the defaults, and the defaults' own
    vassal on a TCP socket;
 4. measure every target with wrk pinned to one CPU, closed loop, in interleaved rounds after a
-   warm-up; the app's own calls/s in-process on one CPU; and the defaults' latency at 80 % of their
-   maximum rate with an open-loop generator (benchmarks/container/openloop.py);
-5. benchmarks/report.py turns build/bench/results.json into docs/benchmark.md and
+   warm-up; then, while every stack still runs, the RSS and PSS of each stack's processes
+   (benchmarks/container/memory.py); the app's own calls/s in-process on one CPU; and the
+   defaults' latency at 50 % and 80 % of their maximum rate with an open-loop generator
+   (benchmarks/container/openloop.py), next to nginx's `return 200` at the same rates;
+5. the ablation: a copy of the deployed site in front of a copy of the deployed vassal, then one
+   setting of either toggled at a time (ABLATION), each on its own loopback port, measured like
+   the stacks in interleaved rounds, with nginx's and uWSGI's CPU time per request;
+6. benchmarks/report.py turns build/bench/results.json into docs/benchmark.md and
    docs/benchmark.png.
+
+The container is t3.micro-sized: 1 GiB of memory and no swap (MEMORY_LIMIT), on the machine's
+CPUs (2 on the machines the page was measured on).
 
 The results file is written again, atomically, whenever a stage adds figures (each converge, each
 wrk run, each in-process run, each open-loop run), so that a failure later keeps whatever was
@@ -60,10 +68,12 @@ APP_VENV = f"/srv/{APP}/current/venv"
 WEB_GROUP = "www-data"
 REMOTE = "/opt/pyops-bench"  # the bench's files inside the container (not /tmp: a tmpfs there)
 NGINX_CONF = "/etc/nginx/conf.d/pyops-bench.conf"
+ABLATION_CONF = "/etc/nginx/conf.d/pyops-bench-ablation.conf"
 
 LOAD_CPU = "1"  # the CPU wrk, the open-loop generator and the in-process loop are pinned to
 CONNECTIONS = 32  # below every listen backlog measured (uWSGI's 100, the defaults' 128)
-OPEN_LOOP_SHARE = 0.8
+OPEN_LOOP_SHARES = (0.5, 0.8)  # of the defaults' maximum rate
+MEMORY_LIMIT = 2**30  # bytes, as an EC2 t3.micro has (docker --memory, with no swap)
 
 # Settings that might make better defaults, deployed as further apps (see the file).
 CANDIDATES = BENCH / "candidates.yml"
@@ -73,8 +83,10 @@ STAGES = {
     "converge": "converging the container with site.yml (and the candidates)",
     "stacks": "starting the comparison stacks behind nginx",
     "closed_loop": "wrk on every stack (closed loop)",
+    "memory": "the memory of each stack",
     "in_process": "the app in-process",
-    "open_loop": "latency at 80 % of the maximum rate (open loop)",
+    "open_loop": "latency at 50 % and 80 % of the maximum rate (open loop)",
+    "ablation": "the ablation (one setting toggled at a time)",
 }
 
 
@@ -211,8 +223,9 @@ def wait_for_quiet_machine(max_load: float, max_wait: float) -> dict:
 # --- The container --------------------------------------------------------------------------------
 
 
-def start_container(name: str = NAME, apt_cache: Path = APT_CACHE) -> None:
-    """Start a fresh systemd container of IMAGE and wait until it has booted."""
+def start_container(name: str = NAME, apt_cache: Path = APT_CACHE, memory: int = 0) -> None:
+    """Start a fresh systemd container of IMAGE and wait until it has booted; with memory, limited
+    to that many bytes and no swap."""
     if succeeds("docker", "container", "inspect", name):
         log(f"removing {name} left over from an earlier run")
         remove_container(name)
@@ -225,6 +238,7 @@ def start_container(name: str = NAME, apt_cache: Path = APT_CACHE) -> None:
         "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
         "--tmpfs", "/run", "--tmpfs", "/run/lock",
         "-v", f"{apt_cache}:/var/cache/apt/archives:rw", "-v", f"{PIP_CACHE}:/root/.cache/pip:rw",
+        *([f"--memory={memory}", f"--memory-swap={memory}"] if memory else []),
         IMAGE, "/lib/systemd/systemd",
     )  # fmt: skip
     for _attempt in range(60):
@@ -307,6 +321,13 @@ def start_unit(unit: str, command: list[str], *properties: str) -> None:
     inside("systemd-run", f"--unit={unit}", "--collect", *options, *command)
 
 
+def stop_units(*units: str) -> None:
+    """Stop the bench's transient units at once: killed, not asked (a uWSGI master may wait for
+    its workers' mercy); nothing in them is worth a graceful end."""
+    inside("systemctl", "kill", "--signal=SIGKILL", *units, check=False)
+    inside("systemctl", "stop", *units, check=False)
+
+
 def deployed_vassal(vassals_dir: str) -> str:
     """The defaults' uWSGI ini, as the collection deployed it."""
     path = f"{vassals_dir}/{APP}.ini"
@@ -316,27 +337,6 @@ def deployed_vassal(vassals_dir: str) -> str:
     if not found:
         raise RuntimeError(f"no {APP}.ini under /etc/uwsgi: where did the collection put it?")
     return inside("cat", found[0])
-
-
-def tcp_variant(ini: str, run_dir: str) -> str:
-    """The deployed ini on a TCP socket; the unit gives the identity the ini would drop to."""
-    dropped = {"uid", "gid", "chown-socket", "chmod-socket"}
-    moved = {
-        "socket": TCP_ADDRESS,
-        "logger": f"syslog:uwsgi-{APP}-tcp",
-        "stats": f"{run_dir}/stats.sock",
-        "master-fifo": f"{run_dir}/master.fifo",
-        "procname-prefix-spaced": f"{APP}-tcp",
-    }
-    lines = []
-    for line in ini.splitlines():
-        key = line.partition("=")[0].strip()
-        if key in dropped:
-            continue
-        lines.append(f"{key} = {moved[key]}" if key in moved else line)
-    if not any(line.startswith("socket =") for line in lines):
-        lines.append(f"socket = {TCP_ADDRESS}")
-    return "\n".join(lines) + "\n"
 
 
 def ini_value(ini: str, key: str) -> str:
@@ -379,7 +379,9 @@ def start_alternatives(record: dict, workers: int, vassal: str) -> None:
         f"WorkingDirectory={APP_CODE}",
     )  # fmt: skip
 
-    put(f"{REMOTE}/{APP}-tcp.ini", tcp_variant(vassal, "/run/pyops-bench-tcp"))
+    # The deployed vassal, its socket on TCP (see vassal_copy).
+    tcp = ini_set("socket", TCP_ADDRESS)(vassal_copy(vassal, "pyops-bench-tcp"))
+    put(f"{REMOTE}/{APP}-tcp.ini", ini_drop("chmod-socket")(tcp))
     start_unit(
         "pyops-bench-tcp",
         [uwsgi, "--ini", f"{REMOTE}/{APP}-tcp.ini"],
@@ -573,6 +575,315 @@ def measure_open_loop(target: Target, rate: float, seconds: float) -> dict:
     return result
 
 
+# --- Memory ---------------------------------------------------------------------------------------
+
+
+def master_unit(pattern: str) -> str | None:
+    """The systemd unit of the process whose command line starts with pattern (a uWSGI master by
+    its procname), or None when none runs."""
+    pids = inside("pgrep", "-o", "-f", f"^{pattern}", check=False).split()
+    if not pids:
+        return None
+    for line in inside("cat", f"/proc/{pids[0]}/cgroup").splitlines():
+        _number, controller, path = line.split(":", 2)
+        if controller in {"name=systemd", ""}:
+            return path.rstrip("/").rpartition("/")[2]
+    return None
+
+
+def measure_memory(targets: list[Target], vassal: str) -> dict:
+    """RSS and PSS of each stack's processes (the ceiling and the TCP copy of the defaults aside)
+    and the container's memory, from benchmarks/container/memory.py."""
+    units = {
+        "tutorial": lambda t: f"pyops-bench-{t.key.removeprefix('tutorial-')}.service",
+        "gunicorn": lambda _t: "pyops-bench-gunicorn.service",
+    }
+    specs = []
+    prefix = ini_value(vassal, "procname-prefix-spaced")
+    defaults_unit = master_unit(f"{prefix} uWSGI master" if prefix else "uWSGI master")
+    for target in targets:
+        if target.kind == "defaults" and defaults_unit:
+            specs.append(f"{target.key}={defaults_unit}:{APP}")
+        elif target.kind == "candidate" and defaults_unit:
+            # A candidate is one more app under the same supervisor, as its own user.
+            specs.append(f"{target.key}={defaults_unit}:{target.key.removeprefix('candidate-')}")
+        elif target.kind in units:
+            specs.append(f"{target.key}={units[target.kind](target)}:{APP}")
+    found = json.loads(inside("python3", f"{REMOTE}/container/memory.py", *specs))
+    for key, stack in found["stacks"].items():
+        pss = sum(p["pss_kib"] for p in stack["processes"]) / 1024
+        log(f"memory {key}: {len(stack['processes'])} processes, PSS {pss:.1f} MiB in all")
+    return found
+
+
+# --- The ablation ---------------------------------------------------------------------------------
+#
+# A copy of the deployed site (on a loopback port of its own) in front of a copy of the deployed
+# vassal (a transient unit of its own) is the baseline; each variant changes one setting of either.
+# Copies, so that the deployed app and its site stay as the collection wrote them.
+
+ABLATION_PORT = 8100  # the baseline's; the variants' follow
+ABLATION_ACCESS_LOG = "/var/log/nginx/access.log"  # replaced by the path nginx.conf logs to
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One setting toggled: what it changes in the site's server block or in the vassal's ini."""
+
+    slug: str
+    layer: str  # baseline, nginx or uwsgi
+    setting: str
+    change: str
+    site: Callable[[str], str] | None = None
+    ini: Callable[[str], str] | None = None
+
+    @property
+    def key(self) -> str:
+        return "abl-base" if self.layer == "baseline" else f"abl-{self.layer}-{self.slug}"
+
+    @property
+    def unit(self) -> str:
+        """The transient unit of the vassal copy this variant is served by."""
+        return f"pyops-bench-abl-{'base' if self.ini is None else self.slug}"
+
+
+def ini_set(key: str, value: str | None) -> Callable[[str], str]:
+    """A change of an ini: every line of key replaced by one `key = value` where the first was
+    (appended when there was none), or removed (value None)."""
+
+    def change(ini: str) -> str:
+        lines, done = [], False
+        for line in ini.splitlines():
+            if line.partition("=")[0].strip() == key:
+                if value is not None and not done:
+                    lines.append(f"{key} = {value}")
+                done = True
+                continue
+            lines.append(line)
+        if value is not None and not done:
+            lines.append(f"{key} = {value}")
+        return "\n".join(lines) + "\n"
+
+    return change
+
+
+def ini_drop(*keys: str) -> Callable[[str], str]:
+    def change(ini: str) -> str:
+        for key in keys:
+            ini = ini_set(key, None)(ini)
+        return ini
+
+    return change
+
+
+def site_drop_lines(prefix: str) -> Callable[[str], str]:
+    """A change of a server block: its directives that start with prefix removed."""
+
+    def change(block: str) -> str:
+        return "\n".join(line for line in block.splitlines() if not line.strip().startswith(prefix))
+
+    return change
+
+
+def site_drop_location(url: str) -> Callable[[str], str]:
+    def change(block: str) -> str:
+        start = block.index(f"location {url} {{")
+        end = block.index("}", start) + 1
+        return block[:start].rstrip(" ") + block[end:].lstrip("\n")
+
+    return change
+
+
+def site_add(*directives: str) -> Callable[[str], str]:
+    """A change of a server block: directives added at the server level (first in the block)."""
+
+    def change(block: str) -> str:
+        head, _brace, rest = block.partition("{")
+        return head + "{\n" + "".join(f"    {d};\n" for d in directives) + rest.lstrip("\n")
+
+    return change
+
+
+def ablation_variants(access_log: str = ABLATION_ACCESS_LOG) -> list[Variant]:
+    return [
+        Variant("base", "baseline", "as deployed", "a copy of the site and of the vassal"),
+        Variant("headers", "nginx", "security headers", "the add_header lines removed",
+                site=site_drop_lines("add_header ")),
+        Variant("access-log-buffered", "nginx", "access log", "buffered: buffer=64k flush=1s",
+                site=site_add(f"access_log {access_log} combined buffer=64k flush=1s")),
+        Variant("access-log-off", "nginx", "access log", "access_log off",
+                site=site_add("access_log off")),
+        Variant("static", "nginx", "static location", "location /static/ removed",
+                site=site_drop_location("/static/")),
+        Variant("forwarding", "nginx", "forwarding headers",
+                "the uwsgi_param lines that clear X-Forwarded-* and Forwarded removed",
+                site=site_drop_lines("uwsgi_param HTTP_")),
+        Variant("buffers", "nginx", "header and body buffers",
+                "4x larger: client_header_buffer_size 4k, large_client_header_buffers 4 32k, "
+                "client_body_buffer_size 64k",
+                site=site_add("client_header_buffer_size 4k", "large_client_header_buffers 4 32k",
+                              "client_body_buffer_size 64k")),
+        Variant("uwsgi-buffering", "nginx", "response buffering", "uwsgi_buffering off",
+                site=site_add("uwsgi_buffering off")),
+        Variant("processes-plus-one", "uwsgi", "processes", "%(%k + 1)",
+                ini=ini_set("processes", "%(%k + 1)")),
+        Variant("processes-double", "uwsgi", "processes", "%(%k * 2)",
+                ini=ini_set("processes", "%(%k * 2)")),
+        Variant("threads", "uwsgi", "threads", "2", ini=ini_set("threads", "2")),
+        Variant("enable-threads", "uwsgi", "enable-threads", "removed",
+                ini=ini_drop("enable-threads")),
+        Variant("harakiri", "uwsgi", "harakiri", "removed", ini=ini_drop("harakiri")),
+        Variant("recycling", "uwsgi", "max-worker-lifetime, reload-on-rss", "removed",
+                ini=ini_drop("max-worker-lifetime", "max-worker-lifetime-delta", "reload-on-rss")),
+        Variant("stats", "uwsgi", "stats", "removed", ini=ini_drop("stats")),
+        Variant("log-errors", "uwsgi", "log-4xx, log-5xx", "removed",
+                ini=ini_drop("log-4xx", "log-5xx")),
+        Variant("log-requests", "uwsgi", "disable-logging", "false: every request logged",
+                ini=ini_set("disable-logging", "false")),
+        Variant("logger", "uwsgi", "logger", "removed: stderr, to the unit's journal",
+                ini=ini_drop("logger")),
+        Variant("auto-procname", "uwsgi", "auto-procname", "removed",
+                ini=ini_drop("auto-procname")),
+        Variant("single-interpreter", "uwsgi", "single-interpreter", "removed",
+                ini=ini_drop("single-interpreter")),
+        Variant("listen", "uwsgi", "listen", "removed (uWSGI's 100)", ini=ini_drop("listen")),
+        Variant("thunder-lock", "uwsgi", "thunder-lock", "true",
+                ini=ini_set("thunder-lock", "true")),
+        Variant("buffer-size", "uwsgi", "buffer-size", "removed (uWSGI's 4096)",
+                ini=ini_drop("buffer-size")),
+        Variant("post-buffering", "uwsgi", "post-buffering", "removed",
+                ini=ini_drop("post-buffering")),
+        Variant("lazy-apps", "uwsgi", "lazy-apps", "true", ini=ini_set("lazy-apps", "true")),
+    ]  # fmt: skip
+
+
+def server_block(site: str) -> str:
+    """The server block of a site file that passes requests to uWSGI (not its HTTP redirect)."""
+    start = 0
+    while (start := site.find("server {", start)) >= 0:
+        depth, end = 0, start
+        for end in range(site.index("{", start), len(site)):
+            depth += {"{": 1, "}": -1}.get(site[end], 0)
+            if depth == 0:
+                break
+        block = site[start : end + 1]
+        if "uwsgi_pass " in block:
+            return block
+        start = end + 1
+    raise ValueError("the site has no server block with uwsgi_pass")
+
+
+def site_copy(block: str, port: int, socket: str) -> str:
+    """The server block on 127.0.0.1:port, the default server there, passing to socket."""
+    lines = []
+    for line in block.splitlines():
+        directive = line.strip()
+        if directive.startswith(("listen ", "server_name ")):
+            if directive.startswith("listen ") and not any("listen " in k for k in lines):
+                lines.append(f"    listen 127.0.0.1:{port};")
+            continue
+        if directive.startswith("uwsgi_pass "):
+            lines.append(line[: line.index("uwsgi_pass ")] + f"uwsgi_pass unix:{socket};")
+            continue
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def vassal_copy(ini: str, name: str) -> str:
+    """The deployed vassal as the transient unit name runs it: its own socket, stats, fifo and
+    logger in the unit's runtime directory; the unit gives the identity the ini would drop to."""
+    run_dir = f"/run/{name}"
+    moved = {
+        "socket": f"{run_dir}/app.sock",
+        "stats": f"{run_dir}/stats.sock",
+        "master-fifo": f"{run_dir}/master.fifo",
+        "logger": f"syslog:uwsgi-{APP}-{name.removeprefix('pyops-bench-')}",
+        "procname-prefix-spaced": f"{APP}-{name.removeprefix('pyops-bench-')}",
+    }
+    ini = ini_drop("uid", "gid", "chown-socket")(ini)
+    for key, value in moved.items():
+        if ini_value(ini, key) or key == "socket":
+            ini = ini_set(key, value)(ini)
+    return ini
+
+
+def ablation_stage(args: argparse.Namespace, results: Results, record: dict, vassal: str) -> None:
+    """Every variant served at once, measured in interleaved rounds like the stacks."""
+    # The comparison stacks are done; their memory goes to the variants' uWSGI instances, and the
+    # container may have more than a t3.micro's: this many instances at once would not fit.
+    stop_units("pyops-bench-one", "pyops-bench-threads", "pyops-bench-five",
+               "pyops-bench-gunicorn", "pyops-bench-tcp")  # fmt: skip
+    if args.memory_limit:
+        limit = str(4 * args.memory_limit)
+        run("docker", "update", "--memory", limit, "--memory-swap", limit, NAME)
+    log_path = nginx_access_log().split()[1].rstrip(";")
+    variants = ablation_variants(log_path)
+    site = inside("sh", "-c", f"cat /etc/nginx/sites-enabled/{APP}.conf")
+    block = server_block(site)
+    # One uWSGI instance per variant of the vassal, the baseline's for the site's variants too.
+    for variant in variants:
+        if variant.layer != "nginx":
+            ini = vassal_copy(vassal, variant.unit)
+            put(f"{REMOTE}/{variant.unit}.ini", (variant.ini or (lambda i: i))(ini))
+            start_unit(
+                variant.unit,
+                [record["binary"], "--ini", f"{REMOTE}/{variant.unit}.ini"],
+                f"User={APP}", f"Group={WEB_GROUP}", f"RuntimeDirectory={variant.unit}",
+            )  # fmt: skip
+    blocks = []
+    targets = []
+    for port, variant in enumerate(variants, start=ABLATION_PORT):
+        copy = site_copy(block, port, f"/run/{variant.unit}/app.sock")
+        blocks.append((variant.site or (lambda b: b))(copy))
+        label = f"{variant.setting} ({variant.change})"
+        targets.append(Target(variant.key, label, "ablation", port, "", location="-"))
+    put(ABLATION_CONF, "# The bench's ablation (benchmarks/bench.py).\n" + "\n".join(blocks) + "\n")
+    inside("nginx", "-t")
+    inside("systemctl", "reload", "nginx")
+    wait_until_served(
+        targets, inside("curl", "-sS", "-H", f"Host: {APP_HOST}", "http://127.0.0.1/")
+    )
+    results.update(
+        ablation={
+            "variants": [
+                {"key": v.key, "layer": v.layer, "setting": v.setting, "change": v.change,
+                 "port": port}
+                for port, v in enumerate(variants, start=ABLATION_PORT)
+            ],
+            "summary": {},
+        }
+    )  # fmt: skip
+
+    def progress(runs_so_far: dict[str, list[dict]], rounds_done: int) -> None:
+        if rounds_done:
+            done = {key: runs[:rounds_done] for key, runs in runs_so_far.items()}
+            results.data["ablation"]["summary"] = with_layers(closed_loop_summary(done))
+            results.data["ablation"]["rounds"] = rounds_done
+            results.save()
+
+    measure_closed_loop(
+        targets, args.ablation_runs, args.ablation_duration, args.ablation_warmup, progress
+    )
+
+
+def layer_of(process: str) -> str:
+    """nginx, uwsgi, wrk or other: where a process name's CPU time goes in the ablation."""
+    if process in {"nginx", "wrk"}:
+        return process
+    return "uwsgi" if "uwsgi" in process.lower() else "other"
+
+
+def with_layers(summary: dict) -> dict:
+    """The closed-loop summary with each target's CPU per request by layer (wrk's left out)."""
+    for figures in summary.values():
+        layers = {"nginx": 0.0, "uwsgi": 0.0, "other": 0.0}
+        for process, us in figures["cpu_us_per_request"].items():
+            if layer_of(process) != "wrk":
+                layers[layer_of(process)] += us
+        figures["cpu_by_layer"] = layers
+    return summary
+
+
 # --- What ran where -------------------------------------------------------------------------------
 
 
@@ -732,7 +1043,11 @@ def bench(args: argparse.Namespace, results: Results) -> None:
             "load_cpu": LOAD_CPU,
             "in_process_s": args.in_process_seconds,
             "open_loop_s": args.open_loop_seconds,
-            "open_loop_share": OPEN_LOOP_SHARE,
+            "open_loop_shares": list(OPEN_LOOP_SHARES),
+            "ablation_runs": args.ablation_runs,
+            "ablation_duration_s": args.ablation_duration,
+            "ablation_warmup_s": args.ablation_warmup,
+            "memory_limit_bytes": args.memory_limit or None,
             "max_load": args.max_load,
             "rerun": not args.no_rerun,
         },
@@ -744,9 +1059,11 @@ def bench(args: argparse.Namespace, results: Results) -> None:
     with results.stage("converge"):
         converge_stage(args, results)
     with results.stage("stacks"):
-        targets = stacks_stage(args, results)
+        targets, record, vassal = stacks_stage(args, results)
     with results.stage("closed_loop"):
         closed = closed_loop_stage(args, results, targets)
+    with results.stage("memory"):
+        results.update(memory=measure_memory(targets, vassal))
     with results.stage("in_process"):
         measure_in_process(
             args.runs,
@@ -754,17 +1071,19 @@ def bench(args: argparse.Namespace, results: Results) -> None:
             lambda in_process: results.update(in_process=in_process),
         )
     with results.stage("open_loop"):
-        # Each uWSGI stack at 80 % of its own maximum; the ceiling at the defaults' rate shows what
-        # the generator and nginx alone add at that rate.
+        # Each uWSGI stack at its share of its own maximum; the ceiling at the defaults' rate
+        # shows whether the generator (and nginx alone) hold that rate.
         results.update(open_loop={})
-        for target in targets:
-            if target.kind in {"defaults", "candidate", "ceiling"}:
-                rate_of = "defaults" if target.kind == "ceiling" else target.key
-                rate = OPEN_LOOP_SHARE * closed[rate_of]["rps"]["median"]
-                results.data["open_loop"][target.key] = measure_open_loop(
-                    target, rate, args.open_loop_seconds
-                )
-                results.save()
+        for share in OPEN_LOOP_SHARES:
+            measured = results.data["open_loop"][f"{share * 100:g}"] = {}
+            for target in targets:
+                if target.kind in {"defaults", "candidate", "ceiling"}:
+                    rate_of = "defaults" if target.kind == "ceiling" else target.key
+                    rate = share * closed[rate_of]["rps"]["median"]
+                    measured[target.key] = measure_open_loop(target, rate, args.open_loop_seconds)
+                    results.save()
+    with results.stage("ablation"):
+        ablation_stage(args, results, record, vassal)
         results.data["load"]["end"] = load_average()
 
 
@@ -775,7 +1094,7 @@ def converge_stage(args: argparse.Namespace, results: Results) -> None:
     results.update(converge=[])
     if args.reuse:  # development: measure again on the container an earlier --keep left
         return
-    start_container()
+    start_container(memory=args.memory_limit)
     labels = [("first", ())] + ([] if args.no_rerun else [("again", ())])
     if args.candidates:
         labels.append(("candidates", ("-e", f"@{CANDIDATES.relative_to(TOP)}")))
@@ -784,9 +1103,11 @@ def converge_stage(args: argparse.Namespace, results: Results) -> None:
         results.save()
 
 
-def stacks_stage(args: argparse.Namespace, results: Results) -> list[Target]:
-    """The comparison stacks next to the defaults, behind nginx; the targets, all serving."""
-    inside("systemctl", "stop", "pyops-bench-*")  # from an earlier --keep run
+def stacks_stage(args: argparse.Namespace, results: Results) -> tuple[list[Target], dict, str]:
+    """The comparison stacks next to the defaults, behind nginx; the targets, all serving, the
+    host's record of uWSGI and the defaults' vassal."""
+    stop_units("pyops-bench-*")  # from an earlier --keep run
+    inside("rm", "-f", ABLATION_CONF)
     record = json.loads(inside("cat", "/etc/ansible/facts.d/pyops_uwsgi.fact"))
     vassal = deployed_vassal(record["vassals_dir"])
     workers = int(inside("sh", "-c", f"ps -u {APP} -o args= | grep -c 'uWSGI worker'").strip())
@@ -810,7 +1131,9 @@ def stacks_stage(args: argparse.Namespace, results: Results) -> list[Target]:
     inside("systemctl", "reload", "nginx")
     wait_until_served(targets, body)
     results.update(versions=versions(record), nginx_access_log=nginx_access_log())
-    return targets
+    # The container's peak memory from here on: every stack serving in turn under load.
+    inside("python3", f"{REMOTE}/container/memory.py", "--reset-peak")
+    return targets, record, vassal
 
 
 def closed_loop_stage(args: argparse.Namespace, results: Results, targets: list[Target]) -> dict:
@@ -872,6 +1195,15 @@ def main() -> int:
     )
     parser.add_argument("--in-process-seconds", type=float, default=5)
     parser.add_argument("--open-loop-seconds", type=float, default=20)
+    parser.add_argument("--ablation-runs", type=int, default=3, help="wrk runs of each variant")
+    parser.add_argument("--ablation-duration", type=int, default=10, help="seconds of each")
+    parser.add_argument("--ablation-warmup", type=int, default=2, help="seconds before (0: none)")
+    parser.add_argument(
+        "--memory-limit",
+        type=int,
+        default=MEMORY_LIMIT,
+        help="the container's memory in bytes, no swap (0: no limit)",
+    )
     parser.add_argument("--max-load", type=float, default=0.5, help="wait for a quieter machine")
     parser.add_argument("--max-wait", type=float, default=600, help="seconds to wait at most")
     parser.add_argument("--candidates", action="store_true", help=f"measure {CANDIDATES.name} too")

@@ -1,7 +1,8 @@
 """Write docs/benchmark.md and docs/benchmark.png from the results of benchmarks/bench.py.
 
-Runs in build/bench-venv (matplotlib, pinned in benchmarks/requirements.txt). Every figure in the
-two files comes from the results file; nothing here is a measurement. Exits 1 when the run broke a
+Runs in build/bench-venv (matplotlib, pinned in benchmarks/requirements.txt); only the chart needs
+matplotlib, so the page's sections can be tested without it. Every figure in the two files comes
+from the results file; nothing here is a measurement. Exits 1 when the run broke a
 requirement (an error or a non-2xx response under load, a re-run that changed something) or is
 incomplete: a run that failed leaves the figures of the stages before the failure, which this
 renders as they are, saying at the top and in each section what is missing.
@@ -14,25 +15,22 @@ import json
 import sys
 from pathlib import Path
 from string import Template
+from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 from bench import STAGES
 
 TOP = Path(__file__).resolve().parent.parent
 ERROR_SHOWN = 300  # characters of a failed run's error on the page (all of it in the results)
 NOT_READ = "not read (the run ended before the stacks ran)"
 
-# The issue's goals for the defaults: (what, comparison target kind, minimum ratio).
+# The issue's goals for the defaults: (what, comparison target kind, minimum ratio, its aim).
 RATIO_GOALS = [
-    ("best tutorial config", "tutorial", 1.25),
-    ("gunicorn, same workers", "gunicorn", 1.5),
-    ("app in-process, one CPU", "in_process", 0.6),
+    ("best tutorial config", "tutorial", 1.1, 1.25),
+    ("gunicorn, same workers", "gunicorn", 1.5, None),
 ]
 P99_GOAL_MS = 10.0
 KEPT_UP = 0.98  # share of the open loop's rate a stack must answer for its p99 to count
+ABLATION_NOTABLE = 0.05  # a variant's rate this far from the baseline's is named below its table
 KIND_COLOURS = {
     "ceiling": "#9e9e9e",
     "defaults": "#1565c0",
@@ -53,6 +51,16 @@ CPU_COLUMNS = {
 }
 
 
+def pyplot() -> Any:
+    """matplotlib's pyplot, drawing to files only."""
+    import matplotlib  # noqa: PLC0415 (only the chart needs it; the sections are tested without)
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    return plt
+
+
 def number(value: float) -> str:
     return f"{value:,.0f}"
 
@@ -63,6 +71,36 @@ def ms(value: float) -> str:
 
 def ratio(value: float) -> str:
     return f"{value:.2f}x"
+
+
+def mib(kib: float) -> str:
+    return f"{kib / 1024:.1f}"
+
+
+def signed(value: float, unit: str) -> str:
+    return f"{value:+.1f}{unit}"
+
+
+def shares_text(shares: list[str]) -> str:
+    """["50 %", "80 %"] as "50 % and 80 %"."""
+    if len(shares) < 2:
+        return "".join(shares)
+    return ", ".join(shares[:-1]) + " and " + shares[-1]
+
+
+def open_loop_by_share(results: dict) -> dict[str, dict[str, dict]]:
+    """The open-loop figures by share of the maximum (percent, a string), then by target, the
+    lowest share first. A file from before several shares has one share and no level for it."""
+    open_loop = results.get("open_loop") or {}
+    if any("target_rate" in figures for figures in open_loop.values()):
+        return {f"{results['settings']['open_loop_share'] * 100:g}": open_loop}
+    return dict(sorted(open_loop.items(), key=lambda item: float(item[0])))
+
+
+def server_cpu(figures: dict) -> float:
+    """CPU µs per request of everything but wrk, from a stack's closed-loop figures."""
+    spent = figures["cpu_us_per_request"]
+    return sum(us for name, us in spent.items() if name not in CPU_COLUMNS["wrk"])
 
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -79,18 +117,15 @@ class Report:
         self.ceiling = ceiling["rps"]["median"] if ceiling else None
         in_process = results.get("in_process")
         self.in_process = in_process["calls_per_second"] if in_process else None
+        self.open_loop = open_loop_by_share(results)
         # Files written before the bench kept partial results were complete or not written at all.
         self.done = results.get("stages_done", list(STAGES))
         self.missing = [stage for stage in STAGES if stage not in self.done]
         self.problems: list[str] = []
 
     def rate(self, kind: str) -> tuple[str, float] | None:
-        """Label and median rate of the best stack of a kind (the app in-process for in_process);
-        None when the run did not measure it."""
-        if kind == "in_process":
-            if self.in_process is None:
-                return None
-            return "app in-process", self.in_process["median"]
+        """Label and median rate of the best stack of a kind; None when the run did not measure
+        it."""
         of_kind = [t for t in self.targets if t["kind"] == kind]
         if not of_kind:
             return None
@@ -98,7 +133,13 @@ class Report:
         return best["label"], best["rps"]["median"]
 
     def not_measured(self, stage: str) -> list[str]:
+        if stage not in self.missing:  # a file (or a bench.py) from before the stage
+            return [f"Not measured: this run had no stage for {STAGES.get(stage, stage)}."]
         return [f"Not measured: the run ended before {STAGES[stage]} (see the top of the page)."]
+
+    def label(self, key: str) -> str:
+        """A target's label; its key when the targets were not kept."""
+        return self.by_key[key]["label"] if key in self.by_key else key
 
     def times_ceiling(self, rate: float) -> str:
         return "" if self.ceiling is None else ratio(rate / self.ceiling)
@@ -119,11 +160,26 @@ class Report:
                 f"closed loop: {rounds or 0} of {runs} rounds in the tables, "
                 f"{wrk_runs} wrk runs in all in the results file (closed_loop_runs)"
             )
+        memory = self.r.get("memory", {}).get("stacks")
+        if "memory" in self.missing and memory:
+            lines.append(f"memory: {', '.join(map(self.label, memory))} read")
         in_process = self.r.get("in_process")
         if "in_process" in self.missing and in_process:
             lines.append(f"in-process: {len(in_process['runs'])} of {runs} runs")
-        if "open_loop" in self.missing and self.r.get("open_loop"):
-            lines.append(f"open loop: {', '.join(self.r['open_loop'])} measured")
+        if "open_loop" in self.missing and self.open_loop:
+            done = "; ".join(
+                f"{share} %: {', '.join(map(self.label, by_key))}"
+                for share, by_key in self.open_loop.items()
+            )
+            lines.append(f"open loop: {done} measured")
+        ablation = self.r.get("ablation")
+        if "ablation" in self.missing and ablation:
+            rounds = ablation.get("rounds", 0)
+            lines.append(
+                f"ablation: {rounds} of {self.r['settings'].get('ablation_runs', '?')} rounds, "
+                f"{len(ablation.get('summary', {}))} of {len(ablation.get('variants', []))} "
+                "variants in the table"
+            )
         return lines
 
     def incomplete(self) -> list[str]:
@@ -260,82 +316,130 @@ class Report:
         if key not in self.by_key:
             return self.not_measured("closed_loop")
         target = self.by_key[key]
+        rate = target["rps"]["median"]
         rows = []
-        for what, kind, minimum in RATIO_GOALS:
+        for what, kind, minimum, aim in RATIO_GOALS:
+            goal = f"≥ {minimum}x {what}" + (f" (aim {aim}x)" if aim else "")
             measured = self.rate(kind)
             if measured is None:
-                stage = "in_process" if kind == "in_process" else "closed_loop"
-                rows.append([f"≥ {minimum}x {what}", f"not measured ({STAGES[stage]})", ""])
+                rows.append([goal, f"not measured ({STAGES['closed_loop']})", ""])
                 continue
             label, other = measured
-            value = target["rps"]["median"] / other
-            rate = number(target["rps"]["median"])
+            value = rate / other
             rows.append(
                 [
-                    f"≥ {minimum}x {what}",
-                    f"{ratio(value)} ({rate} ÷ {number(other)} req/s, {label})",
+                    goal,
+                    f"{ratio(value)} ({number(rate)} ÷ {number(other)} req/s, {label})",
                     "met" if value >= minimum else "**missed**",
                 ]
             )
-        open_loop = self.r.get("open_loop", {}).get(key)
-        if open_loop:
-            share = self.r["settings"]["open_loop_share"]
+        rows += [self.cpu_row(target), *self.latency_rows(key)]
+        return table(["goal for " + target["label"], "measured", ""], rows)
+
+    def cpu_row(self, target: dict) -> list[str]:
+        """The stack's CPU per request against the app's own cost per call: reported, no goal."""
+        what = "stack CPU µs per request vs the app's µs per call"
+        if self.in_process is None:
+            return [what, f"not measured ({STAGES['in_process']})", ""]
+        stack, app = server_cpu(target), 1_000_000 / self.in_process["median"]
+        return [what, f"{stack:.1f} µs vs {app:.1f} µs ({ratio(stack / app)})", ""]
+
+    def latency_rows(self, key: str) -> list[list[str]]:
+        """A stack's p50 and p99 at each share of its maximum rate, against the p99 goal."""
+        rows = []
+        for share, by_key in self.open_loop.items():
+            o = by_key.get(key)
+            if o is None:
+                continue
+            met = o["p99_ms"] <= P99_GOAL_MS and o["achieved_rate"] >= KEPT_UP * o["target_rate"]
             rows.append(
                 [
-                    f"p99 ≤ {P99_GOAL_MS:g} ms at {share:.0%} of the maximum rate",
-                    f"{ms(open_loop['p99_ms'])} ms at {number(open_loop['target_rate'])} "
-                    f"req/s due, {number(open_loop['achieved_rate'])} answered",
-                    "met" if open_loop["p99_ms"] <= P99_GOAL_MS else "**missed**",
+                    f"p50 / p99 at {share} % of the maximum rate (p99 ≤ {P99_GOAL_MS:g} ms, "
+                    f"{KEPT_UP * 100:g} % of the rate answered)",
+                    f"{ms(o['p50_ms'])} / {ms(o['p99_ms'])} ms at {number(o['target_rate'])} "
+                    f"req/s due, {number(o['achieved_rate'])} answered",
+                    "met" if met else "**missed**",
                 ]
             )
-        return table(["goal for " + target["label"], "measured", ""], rows)
+        return rows
+
+    def generator_held(self) -> list[str]:
+        """Whether the open-loop generator kept the rate it was given, by the ceiling at each share
+        (nginx alone, at the defaults' rate)."""
+        if not self.open_loop:
+            return []
+        figures, held = [], True
+        for share, by_key in self.open_loop.items():
+            ceiling = by_key.get("ceiling")
+            if ceiling is None:
+                figures.append(f"at {share} % not measured")
+                held = False
+                continue
+            held = held and ceiling["achieved_rate"] >= KEPT_UP * ceiling["target_rate"]
+            figures.append(
+                f"at {share} % it answered {number(ceiling['achieved_rate'])} of "
+                f"{number(ceiling['target_rate'])} req/s due, p99 {ms(ceiling['p99_ms'])} ms"
+            )
+        verdict = (
+            f"The open-loop generator held the rate: the ceiling (nginx alone, at the defaults' "
+            f"rate) answered at least {KEPT_UP * 100:g} % of it at each share"
+            if held
+            else "**The open-loop generator did not demonstrably hold the rate**: the ceiling "
+            f"(nginx alone, at the defaults' rate) did not answer {KEPT_UP * 100:g} % of it at "
+            "each share, so the latencies above include the generator's own delay"
+        )
+        return [f"{verdict} ({'; '.join(figures)})."]
 
     def open_loop_notes(self) -> list[str]:
         """Say where a stack did not answer the rate it was given: the p99 is a queue's then."""
         behind = [
-            f"- {self.by_key[key]['label']}: {number(o['achieved_rate'])} of "
+            f"- {self.label(key)} at {share} %: {number(o['achieved_rate'])} of "
             f"{number(o['target_rate'])} req/s answered."
-            for key, o in self.r.get("open_loop", {}).items()
+            for share, by_key in self.open_loop.items()
+            for key, o in by_key.items()
             if o["achieved_rate"] < KEPT_UP * o["target_rate"]
         ]
         if not behind:
             return []
         return [
-            "The generator kept its schedule (its own lateness above), but these stacks",
-            "answered fewer requests than were due: next to the generator, which shares the",
-            "CPUs with them, they ran above their capacity, so their p99 is that of a growing",
-            "queue rather than the latency at 80 % (presumably this Python generator costs",
-            "more CPU per request than wrk, whose maximum the rate is taken from):",
+            "These stacks answered fewer requests than were due (the generator's own lateness",
+            "is in the last column): next to the generator, which shares the CPUs with them, they",
+            "ran above their capacity at that rate, so their p99 is that of a growing queue rather",
+            "than the latency at that share of their maximum (presumably this Python generator",
+            "costs more CPU per request than wrk, whose maximum the rate is taken from):",
             "",
             *behind,
         ]
 
     def open_loop_table(self) -> list[str]:
-        if not self.r.get("open_loop"):
+        if not self.open_loop:
             return self.not_measured("open_loop")
         rows = []
-        for key, o in self.r["open_loop"].items():
-            if o["errors"] or o["non_2xx"] or o["unanswered"]:
-                self.problems.append(
-                    f"open loop {key}: {o['errors']} errors, {o['non_2xx']} non-2xx, "
-                    f"{o['unanswered']} unanswered"
+        for share, by_key in self.open_loop.items():
+            for key, o in by_key.items():
+                if o["errors"] or o["non_2xx"] or o["unanswered"]:
+                    self.problems.append(
+                        f"open loop {key} at {share} %: {o['errors']} errors, "
+                        f"{o['non_2xx']} non-2xx, {o['unanswered']} unanswered"
+                    )
+                rows.append(
+                    [
+                        f"{share} %",
+                        self.label(key),
+                        number(o["target_rate"]),
+                        number(o["achieved_rate"]),
+                        ms(o["p50_ms"]),
+                        ms(o["p90_ms"]),
+                        ms(o["p99_ms"]),
+                        ms(o["p99.9_ms"]),
+                        ms(o["max_ms"]),
+                        f"{o['errors']} / {o['non_2xx']}",
+                        ms(o["lateness_p99_ms"]),
+                    ]
                 )
-            rows.append(
-                [
-                    self.by_key[key]["label"],
-                    number(o["target_rate"]),
-                    number(o["achieved_rate"]),
-                    ms(o["p50_ms"]),
-                    ms(o["p90_ms"]),
-                    ms(o["p99_ms"]),
-                    ms(o["p99.9_ms"]),
-                    ms(o["max_ms"]),
-                    f"{o['errors']} / {o['non_2xx']}",
-                    ms(o["lateness_p99_ms"]),
-                ]
-            )
         return table(
             [
+                "share of max",
                 "stack",
                 "req/s due",
                 "req/s answered",
@@ -349,6 +453,163 @@ class Report:
             ],
             rows,
         )
+
+    def memory_section(self) -> list[str]:
+        memory = self.r.get("memory")
+        if not memory:
+            return self.not_measured("memory")
+        stacks = memory.get("stacks", {})
+        order = [t["key"] for t in self.targets if t["key"] in stacks]
+        order += [key for key in stacks if key not in order]
+        rows = [self.memory_row(key, stacks[key]["processes"]) for key in order]
+        pss = sum(p["pss_kib"] for stack in stacks.values() for p in stack["processes"])
+        lines = table(
+            [
+                "stack",
+                "processes",
+                "master RSS / PSS MiB",
+                "per worker RSS / PSS MiB (mean)",
+                "total RSS / PSS MiB",
+            ],
+            rows,
+        )
+        return [*lines, "", self.container_memory(memory.get("container", {}), pss)]
+
+    def memory_row(self, key: str, processes: list[dict]) -> list[str]:
+        def rss_pss(of: list[dict], per: int = 1) -> str:
+            if not of:
+                return "-"
+            rss, pss = (sum(p[field] for p in of) / per for field in ("rss_kib", "pss_kib"))
+            return f"{mib(rss)} / {mib(pss)}"
+
+        masters = [p for p in processes if p["role"] == "master"]
+        workers = [p for p in processes if p["role"] == "worker"]
+        counts = {}
+        for p in processes:
+            counts[p["role"]] = counts.get(p["role"], 0) + 1
+        return [
+            self.label(key),
+            " + ".join(f"{n} {role}{'' if n == 1 else 's'}" for role, n in counts.items())
+            or "none found",
+            rss_pss(masters),
+            rss_pss(workers, len(workers)),
+            rss_pss(processes),
+        ]
+
+    @staticmethod
+    def container_memory(container: dict, pss_kib: float) -> str:
+        def read(field: str) -> str:
+            value = container.get(field)
+            return "not read" if value is None else f"{mib(value / 1024)} MiB"
+
+        limit = container.get("limit_bytes")
+        anon = container.get("anon_bytes")
+        own = "" if anon is None else f", of which {read('anon_bytes')} the processes' own"
+        return (
+            f"The bench container: limit {'none' if limit is None else read('limit_bytes')}; "
+            f"peak {read('peak_bytes')} while the stacks served; {read('current_bytes')} when "
+            f"read{own} (the rest is page cache, which the kernel reclaims under pressure); all "
+            f"its processes, nginx and systemd included. The stacks above together: "
+            f"{mib(pss_kib)} MiB PSS."
+        )
+
+    def ablation_section(self) -> list[str]:
+        ablation = self.r.get("ablation")
+        if not ablation:
+            return self.not_measured("ablation")
+        variants, summary = ablation.get("variants", []), ablation.get("summary", {})
+        s = self.r["settings"]
+        runs, seconds = s.get("ablation_runs", "?"), s.get("ablation_duration_s", "?")
+        lines = [
+            f"wrk as in the main table: {s.get('ablation_warmup_s', '?')} s of warm-up per "
+            f"variant, then {runs} rounds of {seconds} s, each running every variant once.",
+            "",
+        ]
+        base = next((v for v in variants if v["layer"] == "baseline"), None)
+        baseline = summary.get(base["key"]) if base else None
+        ordered = ([base] if base else []) + [v for v in variants if v is not base]
+        rows = [self.ablation_row(v, summary.get(v["key"]), baseline) for v in ordered]
+        lines += table(
+            [
+                "layer",
+                "setting",
+                "change",
+                "req/s median",
+                "vs baseline",
+                "p99 ms",
+                "nginx µs/req",
+                "uWSGI µs/req",
+                "Δ CPU µs/req vs baseline",
+            ],
+            rows,
+        )
+        if baseline is None:
+            return [*lines, "", "No baseline measured: nothing to compare the variants with."]
+        return [*lines, "", *self.ablation_reading(ordered[1:], summary, baseline)]
+
+    def ablation_row(self, variant: dict, figures: dict | None, baseline: dict | None) -> list[str]:
+        setting = [variant["layer"], variant["setting"], variant["change"].replace("|", "\\|")]
+        if figures is None:
+            return [*setting, "not measured", "", "", "", "", ""]
+        faults = figures["socket_errors"] + figures["non_2xx"]
+        if faults:
+            self.problems.append(
+                f"ablation {variant['key']}: {figures['socket_errors']} socket errors, "
+                f"{figures['non_2xx']} non-2xx"
+            )
+        layers = figures["cpu_by_layer"]
+        compared = baseline is not None and variant["layer"] != "baseline"
+        return [
+            *setting,
+            number(figures["rps"]["median"]),
+            signed(self.rate_change(figures, baseline), " %") if compared else "",
+            ms(figures["p99_ms"]),
+            f"{layers.get('nginx', 0):.1f}",
+            f"{layers.get('uwsgi', 0):.1f}",
+            signed(self.cpu_change(figures, baseline), "") if compared else "",
+        ]
+
+    @staticmethod
+    def rate_change(figures: dict, baseline: dict) -> float:
+        """How much faster than the baseline, in percent."""
+        return (figures["rps"]["median"] / baseline["rps"]["median"] - 1) * 100
+
+    @staticmethod
+    def cpu_change(figures: dict, baseline: dict) -> float:
+        """CPU µs per request more than the baseline's, wrk left out."""
+        return sum(figures["cpu_by_layer"].values()) - sum(baseline["cpu_by_layer"].values())
+
+    def ablation_reading(self, variants: list[dict], summary: dict, baseline: dict) -> list[str]:
+        """The variants this run found more than ABLATION_NOTABLE faster with less CPU, and those
+        it found more than that slower."""
+        notable = ABLATION_NOTABLE * 100
+        adopt, pay = [], []
+        for v in variants:
+            figures = summary.get(v["key"])
+            if figures is None:
+                continue
+            change, cpu = self.rate_change(figures, baseline), self.cpu_change(figures, baseline)
+            line = (
+                f"- {v['setting']} ({v['layer']}: {v['change']}): "
+                f"{number(figures['rps']['median'])} req/s, {signed(change, ' %')}; "
+                f"{signed(cpu, ' µs')} CPU per request"
+            )
+            if change > notable and cpu < 0:
+                adopt.append(line)
+            elif change < -notable:
+                pay.append(line)
+        return [
+            f"How this run reads (one run, not a decision). More than "
+            f"{notable:g} % faster than the baseline with less CPU per request (candidates to "
+            "adopt):",
+            "",
+            *(adopt or ["- none"]),
+            "",
+            f"More than {notable:g} % slower than the baseline: the rate the deployed setting "
+            "keeps and the change gives up (what the defaults pay for):",
+            "",
+            *(pay or ["- none"]),
+        ]
 
     def converge_section(self) -> list[str]:
         converges = self.r.get("converge")
@@ -391,14 +652,16 @@ class Report:
         )
         start = load["start"]
         if "nginx" in v:  # read once the stacks run
-            container = f"{v['container']} with systemd, on all the machine's CPUs"
+            container = f"{v['container']} with systemd, on all the machine's CPUs, {self.limit()}"
             software = (
                 f"nginx {v['nginx']}, uWSGI {v['uwsgi']}, Python {v['python']}, "
                 f"Flask {v['flask']}, gunicorn {v['gunicorn']}, wrk {v['wrk']}, "
                 f"ansible-core {v['ansible_core']}"
             )
         else:
-            container = f"{NOT_READ}; Debian 13 with systemd, on all the machine's CPUs"
+            container = (
+                f"{NOT_READ}; Debian 13 with systemd, on all the machine's CPUs, {self.limit()}"
+            )
             software = f"{NOT_READ}; ansible-core {v['ansible_core']}"
         return table(
             ["", ""],
@@ -418,6 +681,13 @@ class Report:
                 ["whole run, the wait included", f"{self.r['wall_seconds'] / 60:.1f} min"],
             ],
         )
+
+    def limit(self, short: bool = False) -> str:
+        """The bench container's memory limit."""
+        limit = self.r["settings"].get("memory_limit_bytes")
+        if limit is None:
+            return "no limit" if short else "no memory limit"
+        return f"{mib(limit / 1024)} MiB" if short else f"memory limited to {mib(limit / 1024)} MiB"
 
     def candidates_section(self) -> list[str]:
         lines = [""]
@@ -460,12 +730,14 @@ class Report:
         )
         # The tables first: building them collects the run's problems.
         sections = {
-            "goals": self.goals_table("defaults"),
+            "goals": [*self.goals_table("defaults"), "", *self.generator_held()],
             "candidates": self.candidates_section(),
             "machine": self.machine_section(),
             "results": self.results_table(),
             "open_loop_table": [*self.open_loop_table(), "", *self.open_loop_notes()],
             "cpu": self.cpu_table(),
+            "memory": self.memory_section(),
+            "ablation": self.ablation_section(),
             "converge": self.converge_section(),
         }
         problems = (
@@ -489,11 +761,18 @@ class Report:
             warmup=s["warmup_s"],
             runs=s["runs"],
             in_process=f"{s['in_process_s']:g}",
-            open_loop_share=f"{s['open_loop_share']:.0%}",
+            open_loop_shares=shares_text([f"{share} %" for share in self.open_loop_shares()]),
             open_loop=f"{s['open_loop_s']:g}",
             generator=generator,
             vassal=defaults.get("ini", f"; {NOT_READ}").rstrip(),
+            memory_limit=self.limit(short=True),
         )
+
+    def open_loop_shares(self) -> list[str]:
+        """The shares of the maximum rate the run was set to measure, in percent."""
+        s = self.r["settings"]
+        shares = s.get("open_loop_shares") or [s["open_loop_share"]]
+        return [f"{share * 100:g}" for share in sorted(shares)]
 
     def chart(self, path: Path) -> None:
         bars = [
@@ -514,6 +793,7 @@ class Report:
             self.empty_chart(path)
             return
         bars.reverse()  # matplotlib draws the first bar at the bottom
+        plt = pyplot()
         labels = [b[0] for b in bars]
         medians = [b[1] for b in bars]
         errors = [[b[1] - b[2] for b in bars], [b[3] - b[1] for b in bars]]
@@ -545,6 +825,7 @@ class Report:
 
     def empty_chart(self, path: Path) -> None:
         """A chart that says nothing was measured (the page links it either way)."""
+        plt = pyplot()
         figure, axes = plt.subplots(figsize=(10, 1.6), dpi=110)
         axes.axis("off")
         axes.text(
