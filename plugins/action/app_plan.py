@@ -18,7 +18,16 @@ _UWSGI_STAND_INS = {
     "nginx_large_client_header_buffers": "nginx_large_client_header_buffers",
 }
 # What pyops.uwsgi.uwsgi_info reads and the plan uses.
-_READINGS = ("somaxconn", "group_members", "python3", "pythons", "uwsgi_options", "calendars")
+_READINGS = (
+    "somaxconn",
+    "cpus",
+    "memory_mb",
+    "group_members",
+    "python3",
+    "pythons",
+    "uwsgi_options",
+    "calendars",
+)
 
 
 class ActionModule(ActionBase):
@@ -115,6 +124,8 @@ class ActionModule(ActionBase):
             platform={
                 "web_user": args.get("web_user", "www-data"),
                 "web_group": args.get("web_group", "www-data"),
+                # The apps that share the host's memory: those of the list being checked.
+                "host_apps": len(args["apps"]) if "apps" in args else int(args.get("host_apps", 1)),
             },
             # The code on the controller names its release: known before anything changes.
             source=source or digest,

@@ -73,6 +73,9 @@ SERVICE_INI_DIR = "/etc/uwsgi/services"
 ENV_DIR = "/etc/uwsgi/env"
 UNIT_DIR = "/etc/systemd/system"
 DEFAULT_RUN_DIR = "/run/uwsgi"
+# Share of the host's memory the apps' uWSGI processes may take together when the role sizes them;
+# the rest is for nginx, the system, the page cache and the apps' peaks.
+APPS_MEMORY_SHARE = 0.5
 # Settings of the app's unit that are about its life, not its sandbox; the canary, a transient
 # unit beside it, leaves them out (RuntimeDirectory and RemoveIPC would clean up what the unit
 # serving uses when the canary stops).
@@ -264,6 +267,7 @@ class _App:
         self.group = s["app_group"] or self.user
         self.web_user = platform["web_user"]
         self.web_group = platform["web_group"]
+        self.host_apps = max(1, int(platform.get("host_apps") or 1))
         self.src_dir = src_dir(s, playbook_dir)
         self.run_dir = (
             self.record.get("run_dir") or (uwsgi_settings or {}).get("run_dir") or DEFAULT_RUN_DIR
@@ -342,7 +346,7 @@ class _App:
             "chdir": self.code,
             "pythonpath": self.code,
             "module": f"{s['app_wsgi_module']}:{s['app_wsgi_callable']}",
-            "processes": s["app_processes"] if s["app_processes"] > 0 else "%k",
+            "processes": self.processes(),
             "threads": s["app_threads"],
             "enable-threads": True,
             # Each worker imports the app itself: nothing made at import (a connection, a
@@ -408,6 +412,21 @@ class _App:
         one serving), or None when the env lines carry everything."""
         files = self.environment()[1]
         return f"{ENV_DIR}/{self.name}/{_digest(files, 12)}" if files else None
+
+    def processes(self):
+        """app_processes, or with 0 one worker per CPU the host has, as many as the memory holds:
+        each app of the host may have APPS_MEMORY_SHARE of the memory over the apps, a process
+        app_process_memory_mb of it, the master one of them. "%k" (uWSGI's count of CPUs) when
+        the host was not read."""
+        s = self.s
+        if s["app_processes"] > 0:
+            return s["app_processes"]
+        cpus, memory = self.host.get("cpus"), self.host.get("memory_mb")
+        if not cpus or not memory:
+            return "%k"
+        share = memory * APPS_MEMORY_SHARE / self.host_apps
+        fits = int(share // max(1, s["app_process_memory_mb"])) - 1  # refused below 1
+        return max(1, min(cpus, fits))
 
     def raw_options(self):
         """Options whose values uWSGI is to expand: the role's "%k" (one worker per core)."""
@@ -815,6 +834,11 @@ def _uwsgi_rules(app):
         s["app_processes"] >= 0 and s["app_threads"] >= 1,
         "app_processes must be 0 (one per CPU core) or more, and app_threads 1 or more; got"
         f" {s['app_processes']} and {s['app_threads']}.",
+    )
+    yield (
+        s["app_process_memory_mb"] >= 1,
+        f"app_process_memory_mb must be 1 or more (MB one process of the app takes); got"
+        f" {s['app_process_memory_mb']}.",
     )
     yield (
         s["app_harakiri"] >= 1

@@ -64,6 +64,12 @@ options:
     description: Refuse when the uwsgi role has not recorded an installation on the host yet.
     type: bool
     default: false
+  host_apps:
+    description:
+      - How many apps share the host's memory, for sizing C(app_processes) V(0) (see the app role).
+      - With O(apps), the number of apps listed, and this is not read.
+    type: int
+    default: 1
   web_user:
     description: The user nginx's workers run as, which must be able to open the app's socket.
     type: str

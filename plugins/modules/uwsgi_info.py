@@ -10,8 +10,9 @@ version_added: 0.2.0
 short_description: Read what deploying a uWSGI app depends on from a host
 description:
   - Reads, without changing anything, the few facts of a host that decide how an app is served by
-    uWSGI there. They are the kernel's limit on listen backlogs, the members of nginx's group, the
-    Python versions installed, and the option names the installed uWSGI takes with given plugins.
+    uWSGI there. They are the kernel's limit on listen backlogs, the CPUs and memory processes get,
+    the members of nginx's group, the Python versions installed, and the option names the installed
+    uWSGI takes with given plugins.
   - Given paths, files, directories, users, groups or packages, it also reports their state as
     they are now, which is how one call tells what a deploy would change.
   - The action P(pyops.uwsgi.app_plan#module) calls it to plan an app from its answer, and once
@@ -216,6 +217,23 @@ somaxconn:
   returned: always
   type: int
   sample: 4096
+cpus:
+  description:
+    - CPUs the host lets its processes run on (their CPU affinity, which a container's cpuset
+      narrows).
+    - The app role sizes an app's worker processes from it when C(app_processes) is V(0).
+  returned: always
+  type: int
+  sample: 2
+memory_mb:
+  description:
+    - The host's memory in MB (MiB), C(MemTotal) of C(/proc/meminfo), or the memory limit of the
+      control group the module runs in or of any group above it when that is smaller (a
+      container's limit).
+    - The app role sizes an app's worker processes from it when C(app_processes) is V(0).
+  returned: always
+  type: int
+  sample: 1024
 group_members:
   description: Members of O(group) as C(/etc/group) lists them; empty when the group does not exist.
   returned: always
@@ -274,11 +292,52 @@ from ansible.module_utils.basic import AnsibleModule
 # uwsgi --help lists options as "    -s|--socket  ..." or "    --master  ...".
 _HELP_OPTION = re.compile(r"^ *(?:-[A-Za-z]\|)?--([a-z0-9][a-z0-9_.-]*)")
 _PYTHON = re.compile(r"^python(3\.[0-9]{1,2})$")
+_CGROUP = "/sys/fs/cgroup"
+_PROC = "/proc"
 
 
 def _somaxconn():
     with open("/proc/sys/net/core/somaxconn", encoding="ascii") as handle:
         return int(handle.read().strip())
+
+
+def _cpus():
+    return len(os.sched_getaffinity(0))
+
+
+def _memory_mb():
+    """MemTotal, or a smaller memory limit of this process's control group or one above it."""
+    with open(os.path.join(_PROC, "meminfo"), encoding="ascii") as handle:
+        total = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("MemTotal:"))
+    return min([total, *_cgroup_memory_limits()]) // 2**20
+
+
+def _cgroup_memory_limits():
+    """The memory limits (bytes) from this process's control group up to the root, as far as
+    /sys/fs/cgroup shows them (cgroup v2: memory.max; v1: the memory controller's limit)."""
+    try:
+        with open(os.path.join(_PROC, "self", "cgroup"), encoding="ascii") as handle:
+            lines = [line.rstrip("\n").split(":", 2) for line in handle]
+    except OSError:
+        return []
+    v1 = [path for _number, controllers, path in lines if "memory" in controllers.split(",")]
+    if v1:
+        top, name, path = os.path.join(_CGROUP, "memory"), "memory.limit_in_bytes", v1[0]
+    else:
+        top, name = _CGROUP, "memory.max"
+        path = next((path for number, _controllers, path in lines if number == "0"), "/")
+    limits = []
+    parts = [part for part in path.split("/") if part]
+    for depth in range(len(parts), -1, -1):
+        try:
+            with open(os.path.join(top, *parts[:depth], name), encoding="ascii") as handle:
+                text = handle.read().strip()
+        except OSError:
+            continue
+        # No limit: "max" (v2) or a page-aligned LONG_MAX (v1).
+        if text.isdigit() and int(text) < 2**60:
+            limits.append(int(text))
+    return limits
 
 
 def _members(group):
@@ -563,6 +622,8 @@ def main():
     module.exit_json(
         changed=False,
         somaxconn=_somaxconn(),
+        cpus=_cpus(),
+        memory_mb=_memory_mb(),
         group_members=_members(module.params["group"]),
         python3=_python3(module),
         pythons=_pythons(),

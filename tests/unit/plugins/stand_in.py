@@ -1,8 +1,8 @@
 """A stand-in for a host and a role's settings, for the tests of the roles' rules and plans.
 
 The host is what a Debian 13 host looks like once the uwsgi role ran with its defaults: Python 3.13,
-its plugin python313, nginx's group without members, somaxconn 4096, and a uWSGI that takes every
-option the role writes (plus a few more).
+its plugin python313, nginx's group without members, somaxconn 4096, 2 CPUs and 4 GiB of memory,
+and a uWSGI that takes every option the role writes (plus a few more).
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ UWSGI_OPTIONS = sorted(
 )
 HOST = {
     "somaxconn": 4096,
+    "cpus": 2,
+    "memory_mb": 4096,
     "group_members": [],
     "python3": "3.13",
     "pythons": ["3.13"],
@@ -83,7 +85,7 @@ def settings(role, entry_point="main", **overrides):
     return role_settings.validate(options, raw, role=role)
 
 
-def app(source="stand-in", record=None, host=None, **overrides):
+def app(source="stand-in", record=None, host=None, host_apps=1, **overrides):
     """The app role's make_plan result for app "hello" from examples/apps/hello, with OVERRIDES."""
     overrides = {"app_name": "hello", "app_src_dir": HELLO, **overrides}
     checked, errors = settings("app", **overrides)
@@ -95,6 +97,6 @@ def app(source="stand-in", record=None, host=None, **overrides):
         record=RECORD if record is None else record,
         host={**HOST, **(host or {})},
         controller=controller,
-        platform=PLATFORM,
+        platform={**PLATFORM, "host_apps": host_apps},
         source=source,
     )

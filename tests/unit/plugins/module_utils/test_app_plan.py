@@ -141,6 +141,11 @@ RULES = {
         {"app_threads": 0},
         {"app_processes": 4, "app_threads": 2},
     ),
+    "memory per process": (
+        "app_process_memory_mb",
+        {"app_process_memory_mb": 0},
+        {"app_process_memory_mb": 200},
+    ),
     "harakiri below read timeout": (
         "app_harakiri (90)",
         {"app_harakiri": 90, "app_nginx_read_timeout": 60},
@@ -588,9 +593,35 @@ def test_a_changed_envdir_value_is_a_new_generation():
     assert first["envdir"]["path"] != second["envdir"]["path"]
 
 
-def test_one_worker_per_core_is_left_for_uwsgi_to_expand():
-    assert ("processes", "%k") in ini(plan()["vassal"]["text"])
-    assert ("processes", "3") in ini(plan(app_processes=3)["vassal"]["text"])
+def processes(host=None, host_apps=1, **overrides):
+    planned = stand_in.app(host=host, host_apps=host_apps, **overrides)
+    assert planned["errors"] == [], planned["errors"]
+    return dict(ini(planned["plan"]["vassal"]["text"]))["processes"]
+
+
+@pytest.mark.parametrize(
+    ("cpus", "memory_mb", "host_apps", "memory_per_process", "expected"),
+    [
+        (2, 4096, 1, 48, "2"),  # one per CPU: memory is plenty
+        (8, 4096, 1, 48, "8"),
+        (2, 1024, 3, 48, "2"),  # a t3.micro with three small apps: 170 MB each, 3 processes fit
+        (2, 1024, 8, 48, "1"),  # eight of them: 64 MB each, master and one worker
+        (16, 1024, 1, 48, "9"),  # many CPUs, little memory: 512 MB hold 10 processes, master too
+        (2, 1024, 3, 200, "1"),  # larger apps: at least one worker, whatever the memory says
+        (4, 2048, 2, 100, "4"),  # 512 MB each: 5 processes fit, 4 CPUs
+    ],
+)
+def test_workers_one_per_cpu_as_far_as_the_memory_holds(
+    cpus, memory_mb, host_apps, memory_per_process, expected
+):
+    host = {"cpus": cpus, "memory_mb": memory_mb}
+    assert processes(host, host_apps, app_process_memory_mb=memory_per_process) == expected
+
+
+def test_workers_given_are_kept_and_an_unread_host_leaves_uwsgi_to_count_cpus():
+    assert processes(app_processes=3) == "3"
+    assert processes({"cpus": 16, "memory_mb": 256}, 8, app_processes=3) == "3"
+    assert processes({"cpus": None, "memory_mb": None}) == "%k"
 
 
 def test_the_health_check_asks_for_a_name_the_site_answers_to():

@@ -389,6 +389,58 @@ def test_somaxconn(monkeypatch, tmp_path):
     assert uwsgi_info._somaxconn() == 4096
 
 
+def fake_host(tmp_path, monkeypatch, cgroup, limits, mem_total_kb=4 * 2**20):
+    """A /proc and /sys/fs/cgroup under tmp_path: this process in CGROUP (the text of
+    /proc/self/cgroup), LIMITS the files of memory limits there ({relative path: text})."""
+    proc, sys_cgroup = tmp_path / "proc", tmp_path / "cgroup"
+    (proc / "self").mkdir(parents=True)
+    (proc / "meminfo").write_text(f"MemTotal:       {mem_total_kb} kB\nMemFree:  1 kB\n")
+    (proc / "self" / "cgroup").write_text(cgroup)
+    for path, text in limits.items():
+        (sys_cgroup / path).parent.mkdir(parents=True, exist_ok=True)
+        (sys_cgroup / path).write_text(text)
+    monkeypatch.setattr(uwsgi_info, "_PROC", str(proc))
+    monkeypatch.setattr(uwsgi_info, "_CGROUP", str(sys_cgroup))
+
+
+def test_memory_is_memtotal_without_a_limit(monkeypatch, tmp_path):
+    fake_host(tmp_path, monkeypatch, "0::/system.slice/x.service\n", {"memory.max": "max\n"})
+    assert uwsgi_info._memory_mb() == 4096
+
+
+def test_memory_is_a_smaller_limit_of_a_group_above_cgroup_v2(monkeypatch, tmp_path):
+    # A container limited to 1 GiB; systemd inside runs the module in a group below it.
+    fake_host(
+        tmp_path,
+        monkeypatch,
+        "0::/docker/abc/system.slice/x.service\n",
+        {
+            "docker/abc/memory.max": f"{2**30}\n",
+            "docker/abc/system.slice/memory.max": "max\n",
+            "docker/abc/system.slice/x.service/memory.max": "max\n",
+        },
+    )
+    assert uwsgi_info._memory_mb() == 1024
+
+
+def test_memory_limit_of_cgroup_v1_and_no_limit_there(monkeypatch, tmp_path):
+    cgroup = "4:memory:/docker/abc/init.scope\n1:name=systemd:/docker/abc/init.scope\n"
+    fake_host(
+        tmp_path, monkeypatch, cgroup, {"memory/docker/abc/memory.limit_in_bytes": "536870912\n"}
+    )
+    assert uwsgi_info._memory_mb() == 512
+    # v1 says "no limit" with a huge number.
+    fake_host(
+        tmp_path / "again", monkeypatch, cgroup,
+        {"memory/docker/abc/memory.limit_in_bytes": "9223372036854771712\n"},
+    )  # fmt: skip
+    assert uwsgi_info._memory_mb() == 4096
+
+
+def test_cpus_are_those_the_module_may_run_on():
+    assert uwsgi_info._cpus() == len(os.sched_getaffinity(0)) >= 1
+
+
 # --- timers' calendars, judged by systemd-analyze ---------------------------------------------
 
 needs_systemd_analyze = pytest.mark.skipif(
