@@ -602,16 +602,17 @@ def processes(host=None, host_apps=1, **overrides):
 @pytest.mark.parametrize(
     ("cpus", "memory_mb", "host_apps", "memory_per_process", "expected"),
     [
-        (2, 4096, 1, 48, "2"),  # one per CPU: memory is plenty
-        (8, 4096, 1, 48, "8"),
-        (2, 1024, 3, 48, "2"),  # a t3.micro with three small apps: 170 MB each, 3 processes fit
+        (2, 4096, 1, 48, "4"),  # two per CPU: memory is plenty
+        (8, 4096, 1, 48, "16"),
+        (2, 1024, 1, 48, "4"),  # a t3.micro with one small app
+        (2, 1024, 3, 48, "2"),  # with three: 170 MB each, 3 processes fit
         (2, 1024, 8, 48, "1"),  # eight of them: 64 MB each, master and one worker
         (16, 1024, 1, 48, "9"),  # many CPUs, little memory: 512 MB hold 10 processes, master too
         (2, 1024, 3, 200, "1"),  # larger apps: at least one worker, whatever the memory says
-        (4, 2048, 2, 100, "4"),  # 512 MB each: 5 processes fit, 4 CPUs
+        (4, 2048, 2, 100, "4"),  # 512 MB each: 5 processes fit, 8 would run
     ],
 )
-def test_workers_one_per_cpu_as_far_as_the_memory_holds(
+def test_workers_two_per_cpu_as_far_as_the_memory_holds(
     cpus, memory_mb, host_apps, memory_per_process, expected
 ):
     host = {"cpus": cpus, "memory_mb": memory_mb}
