@@ -49,7 +49,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
@@ -725,18 +725,18 @@ def ablation_variants(access_log: str = ABLATION_ACCESS_LOG) -> list[Variant]:
                               "client_body_buffer_size 64k")),
         Variant("uwsgi-buffering", "nginx", "response buffering", "uwsgi_buffering off",
                 site=site_add("uwsgi_buffering off")),
-        Variant("processes-plus-one", "uwsgi", "processes", "%(%k + 1)",
-                ini=ini_set("processes", "%(%k + 1)")),
-        Variant("processes-double", "uwsgi", "processes", "%(%k * 2)",
-                ini=ini_set("processes", "%(%k * 2)")),
+        Variant("processes-one-per-cpu", "uwsgi", "processes", "%k: one per CPU",
+                ini=ini_set("processes", "%k")),
+        Variant("processes-three-per-cpu", "uwsgi", "processes", "%(%k * 3): three per CPU",
+                ini=ini_set("processes", "%(%k * 3)")),
         Variant("threads", "uwsgi", "threads", "2", ini=ini_set("threads", "2")),
         Variant("enable-threads", "uwsgi", "enable-threads", "removed",
                 ini=ini_drop("enable-threads")),
         Variant("harakiri", "uwsgi", "harakiri", "removed", ini=ini_drop("harakiri")),
         Variant("worker-lifetime", "uwsgi", "max-worker-lifetime", "removed",
                 ini=ini_drop("max-worker-lifetime", "max-worker-lifetime-delta")),
-        Variant("reload-on-rss", "uwsgi", "reload-on-rss", "removed",
-                ini=ini_drop("reload-on-rss")),
+        Variant("reload-on-rss", "uwsgi", "reload-on-rss", "512 (MB)",
+                ini=ini_set("reload-on-rss", "512")),
         Variant("stats", "uwsgi", "stats", "removed", ini=ini_drop("stats")),
         Variant("log-errors", "uwsgi", "log-4xx, log-5xx", "removed",
                 ini=ini_drop("log-4xx", "log-5xx")),
@@ -832,6 +832,7 @@ def ablation_stage(args: argparse.Namespace, results: Results, record: dict, vas
                 [record["binary"], "--ini", f"{REMOTE}/{variant.unit}.ini"],
                 f"User={APP}", f"Group={WEB_GROUP}", f"RuntimeDirectory={variant.unit}",
             )  # fmt: skip
+    variants = [unchanged_noted(v, block, vassal) for v in variants]
     blocks = []
     targets = []
     for port, variant in enumerate(variants, start=ABLATION_PORT):
@@ -866,6 +867,18 @@ def ablation_stage(args: argparse.Namespace, results: Results, record: dict, vas
     measure_closed_loop(
         targets, args.ablation_runs, args.ablation_duration, args.ablation_warmup, progress
     )
+
+
+def unchanged_noted(variant: Variant, block: str, vassal: str) -> Variant:
+    """The variant, its change saying so when it changes nothing in these defaults (a setting
+    they do not set): its figures then show how far the rounds spread."""
+    if variant.layer == "baseline":
+        return variant
+    site, ini = variant.site or (lambda b: b), variant.ini or (lambda i: i)
+    if site(block) != block or ini(vassal) != vassal:
+        return variant
+    log(f"{variant.key} changes nothing in these defaults")
+    return replace(variant, change=f"{variant.change}; the defaults do not set it: nothing changed")
 
 
 def layer_of(process: str) -> str:
@@ -1197,7 +1210,7 @@ def main() -> int:
     )
     parser.add_argument("--in-process-seconds", type=float, default=5)
     parser.add_argument("--open-loop-seconds", type=float, default=20)
-    parser.add_argument("--ablation-runs", type=int, default=3, help="wrk runs of each variant")
+    parser.add_argument("--ablation-runs", type=int, default=4, help="wrk runs of each variant")
     parser.add_argument("--ablation-duration", type=int, default=10, help="seconds of each")
     parser.add_argument("--ablation-warmup", type=int, default=2, help="seconds before (0: none)")
     parser.add_argument(

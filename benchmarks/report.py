@@ -535,6 +535,7 @@ class Report:
                 "setting",
                 "change",
                 "req/s median",
+                "range",
                 "vs baseline",
                 "p99 ms",
                 "nginx µs/req",
@@ -550,7 +551,7 @@ class Report:
     def ablation_row(self, variant: dict, figures: dict | None, baseline: dict | None) -> list[str]:
         setting = [variant["layer"], variant["setting"], variant["change"].replace("|", "\\|")]
         if figures is None:
-            return [*setting, "not measured", "", "", "", "", ""]
+            return [*setting, "not measured", "", "", "", "", "", ""]
         faults = figures["socket_errors"] + figures["non_2xx"]
         if faults:
             self.problems.append(
@@ -562,6 +563,7 @@ class Report:
         return [
             *setting,
             number(figures["rps"]["median"]),
+            f"{number(figures['rps']['min'])}-{number(figures['rps']['max'])}",
             signed(self.rate_change(figures, baseline), " %") if compared else "",
             ms(figures["p99_ms"]),
             f"{layers.get('nginx', 0):.1f}",
@@ -581,7 +583,8 @@ class Report:
 
     def ablation_reading(self, variants: list[dict], summary: dict, baseline: dict) -> list[str]:
         """The variants this run found more than ABLATION_NOTABLE faster with less CPU, and those
-        it found more than that slower."""
+        it found more than that slower; either only where no run of the variant overlaps the
+        baseline's range (closer, the rounds' spread could explain it)."""
         notable = ABLATION_NOTABLE * 100
         adopt, pay = [], []
         for v in variants:
@@ -594,14 +597,20 @@ class Report:
                 f"{number(figures['rps']['median'])} req/s, {signed(change, ' %')}; "
                 f"{signed(cpu, ' µs')} CPU per request"
             )
-            if change > notable and cpu < 0:
+            apart_above = figures["rps"]["min"] > baseline["rps"]["max"]
+            apart_below = figures["rps"]["max"] < baseline["rps"]["min"]
+            if change > notable and cpu < 0 and apart_above:
                 adopt.append(line)
-            elif change < -notable:
+            elif change < -notable and apart_below:
                 pay.append(line)
         return [
-            f"How this run reads (one run, not a decision). More than "
-            f"{notable:g} % faster than the baseline with less CPU per request (candidates to "
-            "adopt):",
+            "How this run reads (one run, not a decision). A variant counts as different only when "
+            "its rate is more than "
+            f"{notable:g} % from the baseline's and none of its runs falls within the baseline's "
+            "range: closer than that, the spread between rounds could explain it.",
+            "",
+            f"More than {notable:g} % faster than the baseline with less CPU per request "
+            "(candidates to adopt):",
             "",
             *(adopt or ["- none"]),
             "",

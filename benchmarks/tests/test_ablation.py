@@ -55,7 +55,7 @@ socket = /run/uwsgi/hello/hello.sock
 socket = 0.0.0.0:3031
 chown-socket = hello:www-data
 chmod-socket = 660
-processes = %k
+processes = 4
 harakiri = 30
 stats = /run/uwsgi/stats/hello/stats.sock
 logger = syslog:uwsgi-hello
@@ -151,6 +151,18 @@ def test_every_variant_has_a_distinct_key_and_unit_and_changes_something() -> No
                 )
                 != VASSAL
             ), variant.key
+
+
+def test_a_variant_that_changes_nothing_in_these_defaults_says_so() -> None:
+    variants = {v.slug: v for v in bench.ablation_variants()}
+    block = bench.server_block(SITE)
+    # The vassal sets no reload-on-rss: setting it is a change; it sets no thunder-lock either.
+    assert (
+        bench.unchanged_noted(variants["reload-on-rss"], block, VASSAL) == variants["reload-on-rss"]
+    )
+    noted = bench.unchanged_noted(variants["single-interpreter"], block, VASSAL)
+    assert noted.change == "removed; the defaults do not set it: nothing changed"
+    assert noted.key == variants["single-interpreter"].key
 
 
 def test_cpu_time_goes_to_its_layer_and_wrk_is_left_out() -> None:

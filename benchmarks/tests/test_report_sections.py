@@ -32,7 +32,7 @@ def closed(rps: float, cpu: dict[str, float], p99: float = 5.0, errors: int = 0)
     """One stack's closed-loop figures, as bench.py's closed_loop_summary gives them."""
     return {
         "runs": [{"rps": rps}],
-        "rps": {"median": rps, "min": rps * 0.9, "max": rps * 1.1},
+        "rps": {"median": rps, "min": rps * 0.98, "max": rps * 1.02},
         "p50_ms": 2.0,
         "p99_ms": p99,
         "socket_errors": errors,
@@ -356,15 +356,18 @@ def test_the_ablation_table_baseline_first_with_changes_against_it() -> None:
         "running every variant once."
     )
     rows = [line for line in lines if line.startswith("| ") and "---" not in line]
-    assert rows[0].startswith("| layer | setting | change | req/s median | vs baseline |")
+    assert rows[0].startswith("| layer | setting | change | req/s median | range | vs baseline |")
     assert rows[1] == (
-        "| baseline | as deployed | a copy, nothing changed | 7,000 |  | 5.00 | 60.0 | 150.0 |  |"
+        "| baseline | as deployed | a copy, nothing changed | 7,000 | 6,860-7,140 |  | 5.00 | 60.0 "
+        "| 150.0 |  |"
     )
     assert rows[2] == (
-        "| nginx | security headers | add_header removed | 7,500 | +7.1 % | 5.00 | 50.0 | 150.0 "
-        "| -10.0 |"
+        "| nginx | security headers | add_header removed | 7,500 | 7,350-7,650 | +7.1 % | 5.00 "
+        "| 50.0 | 150.0 | -10.0 |"
     )
-    assert rows[3].startswith("| uwsgi | thunder-lock | thunder-lock on | 6,300 | -10.0 % |")
+    assert rows[3].startswith(
+        "| uwsgi | thunder-lock | thunder-lock on | 6,300 | 6,174-6,426 | -10.0 % |"
+    )
     assert rows[3].endswith("| +20.0 |")
     assert "| buffer-size \\| 4096 |" in rows[4]
 
@@ -389,6 +392,15 @@ def test_faster_but_dearer_is_no_candidate() -> None:
     data["ablation"]["summary"]["abl-nginx-headers"] = ablated(7500, 70, 150)
     text = "\n".join(report.Report(data).ablation_section())
     assert text.split("(candidates to adopt):")[1].split("More than")[0].strip() == "- none"
+
+
+def test_a_difference_within_the_rounds_spread_is_not_read_as_one() -> None:
+    data = results()
+    # 7 % faster by the median, but one of its runs was as slow as the baseline's fastest.
+    data["ablation"]["summary"]["abl-nginx-headers"]["rps"]["min"] = 7100
+    text = "\n".join(report.Report(data).ablation_section())
+    assert "(candidates to adopt):\n\n- none" in text
+    assert "none of its runs falls within the baseline's range" in text
 
 
 def test_an_ablation_variant_with_errors_is_a_problem() -> None:
@@ -437,7 +449,8 @@ def test_an_ablation_without_its_baseline_compares_nothing() -> None:
     data = ended_in("ablation", results())
     data["ablation"]["summary"] = {"abl-nginx-headers": ablated(7500, 50, 150)}
     lines = report.Report(data).ablation_section()
-    assert "| nginx | security headers | add_header removed | 7,500 |  | 5.00 |" in "\n".join(lines)
+    row = "| nginx | security headers | add_header removed | 7,500 | 7,350-7,650 |  | 5.00 |"
+    assert row in "\n".join(lines)
     assert lines[-1] == "No baseline measured: nothing to compare the variants with."
 
 
