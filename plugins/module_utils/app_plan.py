@@ -77,8 +77,8 @@ DEFAULT_RUN_DIR = "/run/uwsgi"
 # the rest is for nginx, the system, the page cache and the apps' peaks.
 APPS_MEMORY_SHARE = 0.5
 # Workers per CPU when the role sizes them: while a worker waits (for nginx to take its answer, for
-# a database), another runs; the ablation of `make bench` measured 2 per CPU 18 % faster than 1 on
-# the sample app, for about 15 MB of PSS each (docs/benchmark.md).
+# a database), another runs; the ablation of `make bench` measured 2 per CPU 12 to 18 % faster
+# than 1 on the sample app (two runs, 2 CPUs), for about 15 MB of PSS each (docs/benchmark.md).
 PROCESSES_PER_CPU = 2
 # Settings of the app's unit that are about its life, not its sandbox; the canary, a transient
 # unit beside it, leaves them out (RuntimeDirectory and RemoveIPC would clean up what the unit
