@@ -124,14 +124,21 @@ class ActionModule(ActionBase):
             platform={
                 "web_user": args.get("web_user", "www-data"),
                 "web_group": args.get("web_group", "www-data"),
-                # The apps that share the host's memory: those of the list being checked.
-                "host_apps": len(args["apps"]) if "apps" in args else int(args.get("host_apps", 1)),
+                "host_apps": self._host_apps(),
             },
             # The code on the controller names its release: known before anything changes.
             source=source or digest,
         )
         found.update(errors=planned["errors"], plan=planned.get("plan"), readings=readings)
         return found
+
+    def _host_apps(self):
+        """How many apps share the host's memory: those of the list checked, or of the list the
+        entry point apps deploys (app_list); one for the main entry point."""
+        if "apps" in self._task.args:
+            return len(self._task.args["apps"] or [])
+        apps = self._templar.template(self._vars.get("app_list") or [])
+        return max(1, len(apps)) if isinstance(apps, list) else 1
 
     def _read_host(self, settings, record):
         """What pyops.uwsgi.uwsgi_info reads, once per uWSGI binary and plugin set."""

@@ -34,6 +34,9 @@ options:
       - Several apps' settings, each a dict as O(app) takes. Every one is checked (and their names
         must differ), and nothing but RV(readings) is returned, so one task refuses a bad list
         before the first app changes anything. Mutually exclusive with O(app).
+      - How many apps share the host's memory, for sizing C(app_processes) V(0), is the number of
+        apps listed here; for one app, that of the app role's variable C(app_list) (its entry point
+        C(apps)), or one.
     type: list
     elements: dict
   source:
@@ -64,12 +67,6 @@ options:
     description: Refuse when the uwsgi role has not recorded an installation on the host yet.
     type: bool
     default: false
-  host_apps:
-    description:
-      - How many apps share the host's memory, for sizing C(app_processes) V(0) (see the app role).
-      - With O(apps), the number of apps listed, and this is not read.
-    type: int
-    default: 1
   web_user:
     description: The user nginx's workers run as, which must be able to open the app's socket.
     type: str
