@@ -42,6 +42,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -87,7 +88,18 @@ STAGES = {
     "in_process": "the app in-process",
     "open_loop": "latency at 50 % and 80 % of the maximum rate (open loop)",
     "ablation": "the ablation (one setting toggled at a time)",
+    "redeploy": "redeploys under a steady load, for each supervisor",
 }
+
+# The steady load a redeploy runs under, as a share of the defaults' maximum rate, and the
+# redeploys: each changes the sample app's code, virtualenv (a package's version) and uWSGI options
+# (app_env); the second moves it from the Emperor to a unit of its own. Then the control: the last
+# converge again, which changes nothing, under the same load: what a converge costs the requests
+# on its own (its tasks share the CPUs with the app).
+REDEPLOY_SHARE = 0.25
+REDEPLOYS = (("emperor", "emperor"), ("to a unit of its own", "systemd"), ("systemd", "systemd"))
+CONTROL = "nothing to change (control)"
+REDEPLOY_PACKAGES = ("six==1.17.0", "six==1.16.0")
 
 
 @dataclass
@@ -869,6 +881,104 @@ def ablation_stage(args: argparse.Namespace, results: Results, record: dict, vas
     )
 
 
+# --- Redeploys under load -------------------------------------------------------------------------
+
+
+def redeploy_vars(step: int, supervisor: str, logs: Path) -> dict:
+    """Extra vars (bench_redeploy, merged over bench_app) for redeploy STEP: a copy of the sample
+    app's code with a file of its own, another version of a package, another app_env."""
+    code = (logs / "redeploy" / f"{APP}-{step}").resolve()
+    if code.exists():
+        shutil.rmtree(code)
+    shutil.copytree(TOP / "examples" / "apps" / APP, code)
+    (code / "REVISION").write_text(f"{step}\n")
+    return {
+        "bench_redeploy": {
+            "app_src_dir": str(code),
+            "app_pip_packages": [REDEPLOY_PACKAGES[step % len(REDEPLOY_PACKAGES)]],
+            "app_env": {"BENCH_REDEPLOY": str(step)},
+            "app_supervisor": supervisor,
+        }
+    }
+
+
+class BackgroundLoad:
+    """benchmarks/container/openloop.py at RATE against the defaults' site until stopped."""
+
+    def __init__(self, rate: float, limit_seconds: float) -> None:
+        self.process = subprocess.Popen(
+            ["docker", "exec", NAME, "taskset", "-c", LOAD_CPU, "python3",
+             f"{REMOTE}/container/openloop.py", "--host-header", APP_HOST,
+             "--rate", f"{rate:.0f}", "--seconds", str(limit_seconds),
+             "--connections", str(CONNECTIONS)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def stop(self) -> dict:
+        inside("pkill", "-TERM", "-f", "container/openloop.py", check=False)
+        out, err = self.process.communicate(timeout=60)
+        if self.process.returncode != 0:
+            raise RuntimeError(f"the open-loop load failed ({self.process.returncode}): {err}")
+        return json.loads(out)
+
+
+def serving_release() -> str:
+    return inside("readlink", f"/srv/{APP}/current").strip().rpartition("/")[2]
+
+
+def redeploy_stage(args: argparse.Namespace, results: Results, max_rate: float) -> None:
+    """The defaults' site under a steady open-loop load, first alone (the steady state), then
+    while site.yml redeploys the app (REDEPLOYS), each figure kept as it is measured."""
+    # The ablation's instances go, and the container gets its own memory limit back, which the
+    # redeploys size the workers by.
+    stop_units("pyops-bench-*")
+    inside("rm", "-f", ABLATION_CONF)
+    inside("systemctl", "reload", "nginx")
+    if args.memory_limit:
+        limit = str(args.memory_limit)
+        run("docker", "update", "--memory", limit, "--memory-swap", limit, NAME)
+    rate = REDEPLOY_SHARE * max_rate
+    defaults = Target("defaults", "defaults", "defaults", 80, "", host=APP_HOST)
+    redeploy: dict = {"share": REDEPLOY_SHARE, "rate": rate, "runs": []}
+    results.update(redeploy=redeploy)
+    redeploy["steady"] = measure_open_loop(defaults, rate, args.open_loop_seconds)
+    results.save()
+    logs = args.output.parent
+    runs = [*enumerate(REDEPLOYS, start=1), (len(REDEPLOYS), (CONTROL, REDEPLOYS[-1][1]))]
+    for step, (label, supervisor) in runs:
+        extra = logs / "redeploy" / f"vars-{step}.json"
+        if label != CONTROL:
+            extra.parent.mkdir(parents=True, exist_ok=True)
+            extra.write_text(json.dumps(redeploy_vars(step, supervisor, logs)))
+        before = serving_release()
+        load = BackgroundLoad(rate, limit_seconds=900)
+        time.sleep(2)  # the load runs steadily before the converge starts
+        try:
+            name = "redeploy-control" if label == CONTROL else f"redeploy-{step}"
+            converged = converge(name, logs, "-e", f"@{extra}")
+        finally:
+            time.sleep(2)
+            figures = load.stop()
+        after = serving_release()
+        if (after == before) != (label == CONTROL):
+            raise RuntimeError(f"{label}: release {before} before, {after} after")
+        redeploy["runs"].append(
+            {
+                "label": label,
+                "supervisor": supervisor,
+                "release_before": before,
+                "release_after": after,
+                "converge": {key: converged[key] for key in ("seconds", "recap")},
+                "load": figures,
+            }
+        )
+        log(
+            f"redeploy ({label}) at {rate:.0f}/s: p99 {figures['p99_ms']:.2f} ms, max"
+            f" {figures['max_ms']:.0f} ms, errors {figures['errors']}, non-2xx {figures['non_2xx']}"
+        )
+        results.save()
+
+
 def unchanged_noted(variant: Variant, block: str, vassal: str) -> Variant:
     """The variant, its change saying so when it changes nothing in these defaults (a setting
     they do not set): its figures then show how far the rounds spread."""
@@ -1099,6 +1209,8 @@ def bench(args: argparse.Namespace, results: Results) -> None:
                     results.save()
     with results.stage("ablation"):
         ablation_stage(args, results, record, vassal)
+    with results.stage("redeploy"):
+        redeploy_stage(args, results, closed["defaults"]["rps"]["median"])
         results.data["load"]["end"] = load_average()
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from bench import STAGES
+from bench import CONTROL, STAGES
 
 TOP = Path(__file__).resolve().parent.parent
 ERROR_SHOWN = 300  # characters of a failed run's error on the page (all of it in the results)
@@ -29,6 +29,9 @@ RATIO_GOALS = [
     ("gunicorn, same workers", "gunicorn", 1.5, None),
 ]
 P99_GOAL_MS = 10.0
+# A redeploy under a steady load: its p99 within this factor of the steady state's, its max below.
+REDEPLOY_P99_FACTOR = 2.0
+REDEPLOY_MAX_MS = 250.0
 KEPT_UP = 0.98  # share of the open loop's rate a stack must answer for its p99 to count
 ABLATION_NOTABLE = 0.05  # a variant's rate this far from the baseline's is named below its table
 KIND_COLOURS = {
@@ -180,6 +183,10 @@ class Report:
                 f"{len(ablation.get('summary', {}))} of {len(ablation.get('variants', []))} "
                 "variants in the table"
             )
+        redeploy = self.r.get("redeploy")
+        if "redeploy" in self.missing and redeploy:
+            done = ", ".join(run["label"] for run in redeploy.get("runs", [])) or "none"
+            lines.append(f"redeploys: {done} measured")
         return lines
 
     def incomplete(self) -> list[str]:
@@ -334,7 +341,85 @@ class Report:
                 ]
             )
         rows += [self.cpu_row(target), *self.latency_rows(key)]
+        if key == "defaults":
+            rows += self.redeploy_rows()
         return table(["goal for " + target["label"], "measured", ""], rows)
+
+    def redeploy_rows(self) -> list[list[str]]:
+        """Each redeploy under load against its goals: no failed request, p99 within
+        REDEPLOY_P99_FACTOR of the steady state's, max under REDEPLOY_MAX_MS."""
+        redeploy = self.r.get("redeploy") or {}
+        steady = redeploy.get("steady")
+        if not steady:
+            return [["redeploys under load", f"not measured ({STAGES['redeploy']})", ""]]
+        rows = []
+        runs = [run for run in redeploy.get("runs", []) if run["label"] != CONTROL]
+        control = next((r for r in redeploy.get("runs", []) if r["label"] == CONTROL), None)
+        beside = f"; no change: {ms(control['load']['p99_ms'])}" if control else ""
+        for run in runs:
+            o = run["load"]
+            failed = o["errors"] + o["non_2xx"] + o["unanswered"]
+            met = (
+                failed == 0
+                and o["p99_ms"] <= REDEPLOY_P99_FACTOR * steady["p99_ms"]
+                and o["max_ms"] < REDEPLOY_MAX_MS
+            )
+            rows.append(
+                [
+                    f"redeploy, {run['label']}: 0 failed, p99 ≤ {REDEPLOY_P99_FACTOR:g}x steady, "
+                    f"max < {REDEPLOY_MAX_MS:g} ms",
+                    f"{failed} failed of {number(o['requests_due'])}, p99 {ms(o['p99_ms'])} ms "
+                    f"({ratio(o['p99_ms'] / steady['p99_ms'])} of {ms(steady['p99_ms'])}{beside}), "
+                    f"max {o['max_ms']:,.0f} ms",
+                    "met" if met else "**missed**",
+                ]
+            )
+        return rows
+
+    def redeploy_section(self) -> list[str]:
+        redeploy = self.r.get("redeploy") or {}
+        steady = redeploy.get("steady")
+        if not steady:
+            return self.not_measured("redeploy")
+        rows = [["steady state", "", "", "", *self.load_cells(steady)]]
+        for run in redeploy.get("runs", []):
+            o, recap = run["load"], run["converge"]["recap"]
+            failed = o["errors"] + o["non_2xx"] + o["unanswered"]
+            if failed:
+                self.problems.append(
+                    f"redeploy ({run['label']}): {o['errors']} errors, {o['non_2xx']} non-2xx, "
+                    f"{o['unanswered']} unanswered"
+                )
+            rows.append(
+                [
+                    run["label"],
+                    f"{run['release_before']} → {run['release_after']}",
+                    f"{run['converge']['seconds']:.0f}",
+                    str(recap.get("changed")),
+                    *self.load_cells(o),
+                ]
+            )
+        return [
+            f"{number(redeploy['rate'])} req/s due ({redeploy['share'] * 100:g} % of the defaults' "
+            "maximum rate):",
+            "",
+            *table(
+                ["redeploy", "release", "converge s", "changed", "req/s due", "req/s answered",
+                 "p50 ms", "p99 ms", "max ms", "errors / non-2xx / unanswered"],
+                rows,
+            ),
+        ]  # fmt: skip
+
+    @staticmethod
+    def load_cells(o: dict) -> list[str]:
+        return [
+            number(o["target_rate"]),
+            number(o["achieved_rate"]),
+            ms(o["p50_ms"]),
+            ms(o["p99_ms"]),
+            ms(o["max_ms"]),
+            f"{o['errors']} / {o['non_2xx']} / {o['unanswered']}",
+        ]
 
     def cpu_row(self, target: dict) -> list[str]:
         """The stack's CPU per request against the app's own cost per call: reported, no goal."""
@@ -748,6 +833,7 @@ class Report:
             "memory": self.memory_section(),
             "ablation": self.ablation_section(),
             "converge": self.converge_section(),
+            "redeploy": self.redeploy_section(),
         }
         problems = (
             ["", "**This run broke a requirement:** " + "; ".join(self.problems) + ".", ""]

@@ -7,8 +7,9 @@ due, so a request that waits for a free connection counts that wait too (no coor
 Debian has wrk but not wrk2, which does the same; this stands in for it.
 
 Bounded: RATE x SECONDS requests at most, and it stops SECONDS + 10 s after its start whatever
-happens. Runs in the bench container with the system python3 (stdlib only) and prints one JSON
-object.
+happens. SIGTERM ends it early: no request falls due after it, and those due are still awaited (how
+the bench holds a load for as long as a redeploy takes). Runs in the bench container with the
+system python3 (stdlib only) and prints one JSON object.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import selectors
+import signal
 import socket
 import time
 from collections import deque
@@ -79,9 +81,13 @@ class OpenLoop:
         self.idle = deque(Connection(address, self.selector) for slot in range(connections))
         self.due_times: deque[float] = deque()  # requests due that no connection has taken yet
         self.latencies: list[float] = []
+        self.due_of: list[float] = []  # when each answered request fell due, as latencies
+        self.start = 0.0
         self.lateness: list[float] = []  # how long after its due time the loop saw each request
         self.errors = 0
         self.non_2xx = 0
+        self.scheduled = 0
+        self.stopping = False  # SIGTERM: no request falls due after it
 
     def send_due(self) -> None:
         while self.due_times and self.idle:
@@ -111,6 +117,7 @@ class OpenLoop:
             return
         status, keep_alive = response
         self.latencies.append(time.perf_counter() - connection.due)
+        self.due_of.append(connection.due)
         self.non_2xx += not 200 <= status < 300
         if keep_alive:
             connection.due = None
@@ -121,33 +128,38 @@ class OpenLoop:
     def run(self, rate: float, seconds: float) -> float:
         """Send and receive until every request is answered or failed; the seconds it took."""
         total = round(rate * seconds)
-        start = time.perf_counter() + 0.1
+        start = self.start = time.perf_counter() + 0.1
         deadline = start + seconds + GRACE_SECONDS
-        scheduled = 0
         while len(self.latencies) + self.errors < total and time.perf_counter() < deadline:
             now = time.perf_counter()
-            while scheduled < total and start + scheduled / rate <= now:
-                self.due_times.append(start + scheduled / rate)
+            if self.stopping and total > self.scheduled:
+                total = self.scheduled
+                deadline = min(deadline, now + GRACE_SECONDS)
+            while self.scheduled < total and start + self.scheduled / rate <= now:
+                self.due_times.append(start + self.scheduled / rate)
                 self.lateness.append(now - self.due_times[-1])
-                scheduled += 1
+                self.scheduled += 1
             self.send_due()
-            next_due = start + scheduled / rate if scheduled < total else deadline
+            next_due = start + self.scheduled / rate if self.scheduled < total else deadline
             for key, _events in self.selector.select(max(0.0, next_due - time.perf_counter())):
                 self.receive(key.data)
         return time.perf_counter() - start
 
-    def summary(self, rate: float, seconds: float, elapsed: float) -> dict:
+    def stop(self, _signum: int, _frame: object) -> None:
+        self.stopping = True
+
+    def summary(self, rate: float, elapsed: float) -> dict:
         if not self.latencies:
             raise RuntimeError("no response at all")
         latencies = sorted(self.latencies)
-        total = round(rate * seconds)
+        total = self.scheduled
         milliseconds = {
             f"p{label}_ms": percentile(latencies, fraction) * 1000
             for label, fraction in (("50", 0.50), ("90", 0.90), ("99", 0.99), ("99.9", 0.999))
         }
         return {
             "target_rate": rate,
-            "seconds": seconds,
+            "seconds": total / rate,
             "requests_due": total,
             "completed": len(latencies),
             "achieved_rate": len(latencies) / elapsed,
@@ -159,7 +171,20 @@ class OpenLoop:
             # The generator's own lateness, waiting for a free connection not included: large
             # values mean it could not keep the rate itself.
             "lateness_p99_ms": percentile(sorted(self.lateness), 0.99) * 1000,
+            "by_second": self.by_second(),
         }
+
+    def by_second(self) -> list[list[float]]:
+        """[second, requests answered, p99 ms, max ms] for each second requests fell due in: when
+        during a run its slow requests fell due."""
+        seconds: dict[int, list[float]] = {}
+        for due, latency in zip(self.due_of, self.latencies):
+            seconds.setdefault(int(due - self.start), []).append(latency)
+        return [
+            [second, len(found), round(percentile(sorted(found), 0.99) * 1000, 2),
+             round(max(found) * 1000, 2)]
+            for second, found in sorted(seconds.items())
+        ]  # fmt: skip
 
 
 def main() -> None:
@@ -173,12 +198,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     load = OpenLoop((args.address, args.port), args.host_header, args.path, args.connections)
+    signal.signal(signal.SIGTERM, load.stop)
     elapsed = load.run(args.rate, args.seconds)
-    print(
-        json.dumps(
-            {**load.summary(args.rate, args.seconds, elapsed), "connections": args.connections}
-        )
-    )
+    print(json.dumps({**load.summary(args.rate, elapsed), "connections": args.connections}))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """benchmarks/report.py's sections on hand-made results: no container, no bench run, no matplotlib.
 
 The results here have the shape bench.py writes (the stages converge, stacks, closed_loop, memory,
-in_process, open_loop, ablation); the figures are made up. report.py's STAGES are set to those
-stages, with bench.py's descriptions where it has them, so these tests hold whichever bench.py is
-beside them.
+in_process, open_loop, ablation, redeploy); the figures are made up. report.py's STAGES are set to
+those stages, with bench.py's descriptions where it has them, so these tests hold whichever bench.py
+is beside them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import bench  # benchmarks/ is no package: found through sys.path
 import report
 
-ORDER = ["converge", "stacks", "closed_loop", "memory", "in_process", "open_loop", "ablation"]
+ORDER = [
+    "converge",
+    "stacks",
+    "closed_loop",
+    "memory",
+    "in_process",
+    "open_loop",
+    "ablation",
+    "redeploy",
+]
 STAGES = {stage: bench.STAGES.get(stage, f"the {stage} stage") for stage in ORDER}
 
 
@@ -70,6 +79,22 @@ def open_loop(rate: float, answered: float, p50: float, p99: float) -> dict:
         "non_2xx": 0,
         "unanswered": 0,
         "lateness_p99_ms": 0.5,
+    }
+
+
+def redeployed(label: str, supervisor: str, p99: float, max_ms: float, errors: int = 0) -> dict:
+    return {
+        "label": label,
+        "supervisor": supervisor,
+        "release_before": "aaaaaaaaaaaa",
+        "release_after": "bbbbbbbbbbbb",
+        "converge": {"seconds": 31.0, "recap": {"ok": 90, "changed": 25, "failed": 0}},
+        "load": {
+            **open_loop(1750, 1750, 1.5, p99),
+            "max_ms": max_ms,
+            "requests_due": 60000,
+            "errors": errors,
+        },
     }
 
 
@@ -211,12 +236,24 @@ def results() -> dict:
                     "abl-uwsgi-buffer": ablated(7100, 60, 151),
                 },
             },
+            "redeploy": {
+                "share": 0.25,
+                "rate": 1750,
+                "steady": open_loop(1750, 1750, 1.4, 3.0),
+                "runs": [
+                    redeployed("emperor", "emperor", 4.0, 120.0),
+                    redeployed("systemd", "systemd", 5.0, 180.0),
+                    redeployed(bench.CONTROL, "systemd", 4.5, 60.0),
+                ],
+            },
         }
     )
 
 
 def ended_in(stage: str, data: dict) -> dict:
     """The run as bench.py leaves it when it fails in a stage."""
+    if ORDER.index(stage) < ORDER.index("redeploy"):
+        data.pop("redeploy")
     data.update(
         complete=False,
         stages_done=ORDER[: ORDER.index(stage)],
@@ -418,7 +455,7 @@ def test_a_run_that_ended_during_memory() -> None:
         data.pop(later)
     done = report.Report(data)
     page = done.markdown()
-    assert done.missing == ["memory", "in_process", "open_loop", "ablation"]
+    assert done.missing == ["memory", "in_process", "open_loop", "ablation", "redeploy"]
     assert f"It failed in {STAGES['memory']}: `RuntimeError: it broke`." in page
     assert "Stages it began: memory: pyops.uwsgi defaults read." in page
     for stage in done.missing:
@@ -432,6 +469,53 @@ def test_a_run_that_ended_during_memory() -> None:
     assert not any(goal.startswith("p50 / p99") for goal in rows)
 
 
+def test_each_redeploy_against_its_goals() -> None:
+    data = results()
+    runs = data["redeploy"]["runs"]
+    runs.append(redeployed("slow", "systemd", 7.0, 240.0))  # p99 over 2x the steady 3.0 ms
+    runs.append(redeployed("stalled", "emperor", 5.0, 1250.0))
+    rows = goals(data)
+    goal = "0 failed, p99 ≤ 2x steady, max < 250 ms"
+    assert rows[f"redeploy, emperor: {goal}"] == [
+        "0 failed of 60,000, p99 4.00 ms (1.33x of 3.00; no change: 4.50), max 120 ms",
+        "met",
+    ]
+    # The control is a row of the table, not a goal.
+    assert not any(bench.CONTROL in goal for goal in rows)
+    assert rows[f"redeploy, systemd: {goal}"][1] == "met"
+    assert rows[f"redeploy, slow: {goal}"][1] == "**missed**"
+    assert rows[f"redeploy, stalled: {goal}"][1] == "**missed**"
+    done = report.Report(data)
+    page = done.markdown()
+    assert "## Redeploys under load" in page
+    assert "1,750 req/s due (25 % of the defaults' maximum rate):" in page
+    assert "| emperor | aaaaaaaaaaaa → bbbbbbbbbbbb | 31 | 25 | 1,750 |" in page
+    assert f"| {bench.CONTROL} |" in page
+    assert done.problems == []
+
+
+def test_a_failed_request_during_a_redeploy_is_missed_and_a_problem() -> None:
+    data = results()
+    data["redeploy"]["runs"][1] = redeployed("systemd", "systemd", 3.0, 100.0, errors=2)
+    assert goals(data)["redeploy, systemd: 0 failed, p99 ≤ 2x steady, max < 250 ms"] == [
+        "2 failed of 60,000, p99 3.00 ms (1.00x of 3.00; no change: 4.50), max 100 ms",
+        "**missed**",
+    ]
+    done = report.Report(data)
+    done.markdown()
+    assert done.problems == ["redeploy (systemd): 2 errors, 0 non-2xx, 0 unanswered"]
+
+
+def test_a_run_that_ended_during_the_redeploys() -> None:
+    data = ended_in("redeploy", results())
+    del data["redeploy"]["runs"][1:]
+    page = report.Report(data).markdown()
+    assert "Stages it began: redeploys: emperor measured." in page
+    data["redeploy"] = {"share": 0.25, "rate": 1750, "runs": []}
+    rows = goals(data)
+    assert rows["redeploys under load"] == [f"not measured ({STAGES['redeploy']})", ""]
+
+
 def test_a_run_that_ended_during_the_ablation() -> None:
     data = ended_in("ablation", results())
     del data["ablation"]["summary"]["abl-uwsgi-buffer"]
@@ -439,7 +523,7 @@ def test_a_run_that_ended_during_the_ablation() -> None:
     data["ablation"]["rounds"] = 1
     done = report.Report(data)
     page = done.markdown()
-    assert done.missing == ["ablation"]
+    assert done.missing == ["ablation", "redeploy"]
     assert "Stages it began: ablation: 1 of 3 rounds, 2 of 4 variants in the table." in page
     assert "| uwsgi | thunder-lock | thunder-lock on | not measured |" in page
     assert "(candidates to adopt):\n\n- security headers" in page
@@ -468,7 +552,7 @@ def test_a_run_that_ended_in_the_open_loop_names_the_shares_it_measured() -> Non
 def test_a_file_from_before_these_stages_renders() -> None:
     """No stages_done, no memory, no ablation, one open-loop share: the older file's shape."""
     data = results()
-    for key in ("complete", "stages_done", "memory", "ablation"):
+    for key in ("complete", "stages_done", "memory", "ablation", "redeploy"):
         data.pop(key)
     settings = data["settings"]
     for key in ("open_loop_shares", "ablation_runs", "ablation_duration_s", "ablation_warmup_s"):

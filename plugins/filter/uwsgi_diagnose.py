@@ -144,13 +144,15 @@ class _Evidence:
             found = _NGINX_CONNECT.search(line)
             if found and found.group(2) == errno:
                 failures.append((line, found.group(1)))
-        own = [failure for failure in failures if failure[1] == self.get("socket")]
+        paths = (self.get("socket"), self.get("nginx_socket"))
+        own = [failure for failure in failures if failure[1] in paths]
         return (own or failures or [("", "")])[-1]
 
     def elsewhere(self, path):
-        """A sentence when nginx connects to another path than the app's socket."""
+        """A sentence when nginx connects to another path than the app's socket (or the link to
+        it that the collection's site connects through)."""
         socket = self.get("socket")
-        if path and socket and path != socket:
+        if path and socket and path not in (socket, self.get("nginx_socket")):
             return f"nginx connects to {path}, but the app's socket is {socket}. "
         return ""
 

@@ -80,6 +80,10 @@ APPS_MEMORY_SHARE = 0.5
 # a database), another runs; the ablation of `make bench` measured 2 per CPU 12 to 18 % faster
 # than 1 on the sample app (two runs, 2 CPUs), for about 15 MB of PSS each (docs/benchmark.md).
 PROCESSES_PER_CPU = 2
+# In the app's runtime directory, beside its socket: the canary's socket, and the link nginx
+# connects through (to the app's socket, or to the canary's while the service reloads).
+CANARY_SOCKET = "canary.sock"
+NGINX_SOCKET = "nginx.sock"
 # Settings of the app's unit that are about its life, not its sandbox; the canary, a transient
 # unit beside it, leaves them out (RuntimeDirectory and RemoveIPC would clean up what the unit
 # serving uses when the canary stops).
@@ -92,6 +96,7 @@ _NOT_SANDBOX = frozenset(
         "ExecReload",
         "ExecStop",
         "KillSignal",
+        "KillMode",
         "TimeoutStopSec",
         "Restart",
         "RestartSec",
@@ -297,6 +302,8 @@ class _App:
         self.release = release_id(s, source, self.python) if source else ""
         self.socket = s["app_socket"] or f"{self.run_dir}/{self.name}/{self.name}.sock"
         self.runtime_dir = posixpath.dirname(self.socket)
+        self.canary_socket = f"{self.runtime_dir}/{CANARY_SOCKET}"
+        self.nginx_socket = f"{self.runtime_dir}/{NGINX_SOCKET}"
         self.stats_dir = f"{self.run_dir}/stats/{self.name}"
         self.read_timeout = s["app_nginx_read_timeout"] or s["app_harakiri"] + 5
         self.unit = f"uwsgi-app-{self.name}"
@@ -607,6 +614,8 @@ class _App:
             "# The app may create its socket here, nginx's group may reach it, nobody else may",
             "# look inside. Set-group-ID: what the app creates here belongs to nginx's group.",
             f"d {self.runtime_dir} 2750 {self.user} {self.web_group} -",
+            "# nginx connects through this link to the socket serving.",
+            f"L {self.nginx_socket} - - - - {self.socket}",
         ]
         if self.s["app_stats"]:
             lines += [
@@ -882,14 +891,20 @@ def _uwsgi_rules(app):
 def _socket_rules(app):
     s = app.s
     tcp, peers = s["app_tcp_socket"], s["app_tcp_allowed_peers"]
-    socket_bytes = len(app.socket.encode("utf-8"))
+    # The canary's socket and nginx's link sit beside it, and must fit the limit too.
+    socket_bytes = max(
+        len(path.encode("utf-8")) for path in (app.socket, app.canary_socket, app.nginx_socket)
+    )
     yield (
         app.socket.startswith("/run/")
         and app.socket.endswith(".sock")
         and not any(char in app.socket for char in " ;{}")
-        and socket_bytes <= 107,
-        "app_socket must be an absolute path under /run ending in .sock and at most 107 bytes long"
-        f" (the unix socket limit); got '{app.socket}' ({socket_bytes} bytes).",
+        and socket_bytes <= 107
+        and posixpath.basename(app.socket) not in (CANARY_SOCKET, NGINX_SOCKET),
+        "app_socket must be an absolute path under /run ending in .sock, named other than"
+        f" {CANARY_SOCKET} and {NGINX_SOCKET} (the canary's socket and nginx's link to the socket"
+        " serving, beside it), and it and they at most 107 bytes long (the unix socket limit);"
+        f" got '{app.socket}' ({socket_bytes} bytes).",
     )
     yield (
         app.runtime_dir not in ("/run", app.run_dir),
@@ -1435,17 +1450,20 @@ def _render(app):
     generation = _digest([options, app.environment()[1]], 8)
     canary = {
         **options,
-        # The canary: the new release on a socket of its own, one worker, logging to its unit.
-        # Its identity is the service's: a vassal's uid, gid and chown-socket, or the unit's user.
-        "socket": f"{app.runtime_dir}/canary.sock",
-        "processes": 1,
-        "threads": 1,
+        # The canary: the new release on a socket of its own, as many workers as the service, as
+        # it bridges for the service while that reloads (nginx's socket links to it meanwhile),
+        # logging to its unit. Its identity is the service's: a vassal's uid, gid and
+        # chown-socket, or the unit's user.
+        "socket": app.canary_socket,
         "logger": None,
         "log-master": None,
         "stats": None,
         "procname-prefix-spaced": f"{app.name} canary",
         "vacuum": True,
         "master-fifo": None,
+        # Its unit stops it with SIGHUP: a graceful reload (each worker finishes its request),
+        # after which it exits instead of starting again.
+        "exit-on-reload": True,
     }
     try:
         # Its generation (a digest of its options) is in every process title, "APP GENERATION
@@ -1573,6 +1591,9 @@ def _assemble(app, texts):
             "releases": f"{root}/releases",
             "current": f"{root}/current",
             "socket": app.socket,
+            # What nginx connects to: a link to the socket serving, switched to the canary's while
+            # the service reloads.
+            "nginx_socket": app.nginx_socket,
             "config": app.supervisor["config"],
             "emperor_vassal": f"{app.uwsgi['vassals_dir']}/{app.name}.ini",
             "service_ini": f"{SERVICE_INI_DIR}/{app.name}.ini",
@@ -1601,15 +1622,18 @@ def _assemble(app, texts):
                 "--collect",
                 "--quiet",
                 f"--property=TimeoutStartSec={s['app_health_timeout']}",
-                # With die-on-term, SIGQUIT would make uWSGI 2.0 reload, not stop.
-                "--property=KillSignal=SIGINT",
+                # A graceful stop (exit-on-reload): SIGHUP to the master alone, which lets each
+                # worker finish its request; whatever is left at the timeout gets SIGKILL.
+                "--property=KillSignal=SIGHUP",
+                "--property=KillMode=mixed",
+                f"--property=TimeoutStopSec={s['app_worker_reload_mercy'] + 15}",
                 *[f"--property={setting}" for setting in texts["sandbox"]],
                 app.uwsgi["binary"],
                 "--ini",
                 f"{app.release_dir}/canary.ini",
             ],
             "ini": texts["canary"],
-            "socket": f"{app.runtime_dir}/canary.sock",
+            "socket": app.canary_socket,
             "unit": f"uwsgi-canary-{app.name}",
         },
         "unit": {
@@ -1625,8 +1649,9 @@ def _assemble(app, texts):
             "nginx_site_name": app.name,
             "nginx_site_listen": list(s["app_http_listen"]),
             "nginx_site_server_names": list(s["app_server_names"]),
-            # The very socket the vassal binds: nginx cannot point anywhere else.
-            "nginx_site_uwsgi_pass": f"unix:{app.socket}",
+            # The link to the socket serving (the vassal's, or the canary's during a reload):
+            # nginx cannot point anywhere else.
+            "nginx_site_uwsgi_pass": f"unix:{app.nginx_socket}",
             "nginx_site_uwsgi_read_timeout": app.read_timeout,
             "nginx_site_static_url": s["app_static_url"],
             "nginx_site_static_dir": f"{root}/current/code/{s['app_static_dir']}"
@@ -1656,6 +1681,7 @@ def _assemble(app, texts):
             "python_version": app.python,
             "requirements_file": s["app_requirements_file"],
             "socket": app.socket,
+            "nginx_socket": app.nginx_socket,
             "web_user": app.web_user,
             "plugin": plugin,
             "root": root,

@@ -5,9 +5,9 @@
 ``request(plan, nginx_error_log)`` names what pyops.uwsgi.uwsgi_info must read (paths, texts,
 directories, the app's user and group) to compare the plan with the host; ``compare(plan, found,
 nginx_error_log)`` takes its answer and returns the app's state: the release built and the one
-serving, whether a deploy is due, which of the user, group, directories, tmpfiles entry and
-environment file differ from the plan, and which old releases, envdirs, environment files and
-units of workers and jobs are to go.
+serving, whether a deploy is due, which of the user, group, directories, tmpfiles entry, nginx's
+link to the socket and environment file differ from the plan, and which old releases, envdirs,
+environment files and units of workers and jobs are to go.
 
 The role's tasks skip what does not differ, so a converge that changes nothing costs one reading
 instead of a round trip per file; what differs is still changed (and shown, under --check --diff)
@@ -46,6 +46,7 @@ def request(plan, nginx_error_log):
             *[item["path"] for item in plan["directories"]],
             plan["release"]["marker"],
             plan["paths"]["current"],
+            plan["paths"]["nginx_socket"],
             plan["paths"]["tmpfiles"],
             plan["environment"]["dir"],
             plan["environment"]["file"],
@@ -80,6 +81,12 @@ def _file_differs(found, path, text, *, group="root", mode="0644"):
     """Whether the file at PATH (root's) differs from TEXT, its group or its mode."""
     reading = found["paths"].get(path)
     return found["texts"].get(path) != text or not as_wanted(reading, "file", "root", group, mode)
+
+
+def _links_to(found, path, target):
+    """Whether PATH is a symbolic link to TARGET."""
+    reading = found["paths"].get(path) or {}
+    return reading.get("type") == "link" and reading.get("target") == target
 
 
 def _user_differs(plan, account):
@@ -157,6 +164,9 @@ def compare(plan, found, nginx_error_log):
             )
         ],
         "tmpfiles_differs": _file_differs(found, paths["tmpfiles"], plan["tmpfiles"]),
+        # nginx's link to the app's socket (a deploy left it at the canary's only if it was cut
+        # short).
+        "nginx_socket_differs": not _links_to(found, paths["nginx_socket"], paths["socket"]),
         "environment_dir_differs": not as_wanted(
             found["paths"].get(environment["dir"]), "directory", "root", "root", "0755"
         ),
@@ -196,6 +206,7 @@ def compare(plan, found, nginx_error_log):
         state["group_differs"]
         or state["user_differs"]
         or state["tmpfiles_differs"]
+        or state["nginx_socket_differs"]
         or bool(state["directories_differing"])
     )
     state["environment_differs"] = (

@@ -80,14 +80,15 @@ def test_a_plugin_of_another_python_is_named_003(host):
 
 
 def test_nginx_pointed_at_a_missing_socket_is_named_3a(host):
-    # Pitfall 3a cannot be configured (nginx's uwsgi_pass is the socket the vassal binds, as a unit
-    # test proves); it still happens when the socket goes away under a running app.
+    # Pitfall 3a cannot be configured (nginx's uwsgi_pass is a link to the socket the vassal binds,
+    # as a unit test proves); it still happens when the socket goes away under a running app, and
+    # nginx names the link it connected through.
     host.run_expect([0], "rm /run/uwsgi/shop/shop.sock")
     try:
         rc, output = deploy(host, {})
         assert rc != 0
         assert "Pitfall 3a (nginx points at a missing socket)" in output, output[-3000:]
-        assert "connect() to unix:/run/uwsgi/shop/shop.sock failed (2: No such file" in output
+        assert "connect() to unix:/run/uwsgi/shop/nginx.sock failed (2: No such file" in output
     finally:
         # A graceful reload keeps the unlinked socket; a fresh start binds it anew.
         host.run_expect([0], "systemctl restart uwsgi-emperor")

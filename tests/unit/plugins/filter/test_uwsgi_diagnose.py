@@ -378,6 +378,14 @@ def test_3a_prefers_the_apps_own_socket():
     assert "its log says why" in result["fix"]
 
 
+def test_3a_through_the_link_to_the_apps_socket_is_the_apps_own():
+    link = "/run/uwsgi/shop/nginx.sock"
+    nginx = [NGINX_MISSING.format(path=link), NGINX_MISSING.format(path="/run/other.sock")]
+    result = uwsgi_diagnose([], {**APP, "nginx_socket": link}, None, nginx)
+    assert (result["id"], result["line"]) == ("3a", nginx[0])
+    assert "but the app's socket is" not in result["fix"]
+
+
 def test_3a_from_the_probe_alone():
     probe = {"error": "socket_missing", "error_message": f"{SOCKET}: No such file or directory"}
     result = uwsgi_diagnose(journal(["Python version: 3.11.7 (main) [GCC 12.2.0]"]), APP, probe)

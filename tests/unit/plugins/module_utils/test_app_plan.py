@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 
 import pytest
@@ -377,8 +378,11 @@ def ini(text):
 def test_nginx_passes_to_the_very_socket_uwsgi_binds(settings):
     # Pitfall 3a (nginx pointed at a socket uWSGI never created) cannot be configured.
     planned = plan(**settings)
-    socket = planned["paths"]["socket"]
-    assert planned["nginx_site"]["nginx_site_uwsgi_pass"] == f"unix:{socket}"
+    socket, link = planned["paths"]["socket"], planned["paths"]["nginx_socket"]
+    # nginx connects through a link to it, which the runtime directory's tmpfiles entry makes.
+    assert planned["nginx_site"]["nginx_site_uwsgi_pass"] == f"unix:{link}"
+    assert f"\nL {link} - - - - {socket}\n" in planned["tmpfiles"]
+    assert posixpath.dirname(link) == posixpath.dirname(socket)
     assert ("socket", socket) in ini(planned["vassal"]["text"])
     if planned["unit"]["socket"]:
         assert f"ListenStream={socket}\n" in planned["unit"]["socket"]
@@ -415,12 +419,35 @@ def test_the_canary_of_a_vassal_runs_as_the_emperor_runs_it():
     # Started as root in the Emperor's sandbox, it drops to the app's user as the vassal does.
     assert (canary["uid"], canary["chown-socket"]) == ("hello", "hello:www-data")
     assert canary["socket"] == "/run/uwsgi/hello/canary.sock"
-    assert (canary["processes"], canary["threads"]) == ("1", "1")
     assert "master-fifo" not in canary and "stats" not in canary
     argv = planned["canary"]["argv"]
+    # Stopped gracefully: SIGHUP to its master alone, which then exits instead of reloading.
+    assert canary["exit-on-reload"] == "true"
+    assert {"--property=KillSignal=SIGHUP", "--property=KillMode=mixed"} <= set(argv)
     for name, value in stand_in.RECORD["emperor_sandbox"].items():
         assert f"--property={name}={value}" in argv
     assert argv[-3:] == ["/usr/bin/uwsgi-core", "--ini", f"{planned['release']['dir']}/canary.ini"]
+
+
+@pytest.mark.parametrize("settings", [{}, SYSTEMD], ids=["emperor", "unit"])
+def test_the_canary_can_serve_in_the_service_s_place(settings):
+    # While the service reloads, nginx's link points at the canary: it runs the service's options,
+    # workers and threads included, but for its socket, name, logging and stop.
+    planned = plan(app_processes=3, app_threads=2, **settings)
+    service = dict(ini(planned["vassal"]["text"]))
+    canary = dict(ini(planned["canary"]["ini"]))
+    assert (canary["processes"], canary["threads"]) == ("3", "2")
+    differing = {key for key in {**service, **canary} if service.get(key) != canary.get(key)}
+    assert differing <= {
+        "socket",
+        "procname-prefix-spaced",
+        "logger",
+        "log-master",
+        "stats",
+        "vacuum",
+        "master-fifo",
+        "exit-on-reload",
+    }, differing
 
 
 def test_the_canary_of_a_unit_runs_as_the_unit_runs_the_app():

@@ -51,6 +51,9 @@ def converged(plan, mtime=1000.0):
     found["paths"][release["marker"]] = path("file", mode="0644")
     found["paths"][plan["paths"]["current"]] = path("link", mode="0777", target=release["dir"])
     found["paths"][plan["paths"]["tmpfiles"]] = path("file", mode="0644")
+    found["paths"][plan["paths"]["nginx_socket"]] = path(
+        "link", mode="0777", target=plan["paths"]["socket"]
+    )
     found["paths"][environment["dir"]] = path("directory")
     found["paths"][environment["file"]] = path("file", group=plan["group"], mode="0640")
     found["paths"][LOG] = path("file", "www-data", "adm", "0640", size=4242)
@@ -82,6 +85,7 @@ NOTHING_TO_DO = {
     "user_differs": False,
     "directories_differing": [],
     "tmpfiles_differs": False,
+    "nginx_socket_differs": False,
     "environment_dir_differs": False,
     "environment_file_differs": False,
     "environment_file_new": False,
@@ -196,6 +200,24 @@ def test_modes_compare_as_numbers_with_their_special_bits():
     assert app_state.compare(plan, found, LOG)["directories_differing"] == []
     found["paths"][runtime["path"]]["mode"] = "0750"
     assert app_state.compare(plan, found, LOG)["directories_differing"] == [runtime]
+
+
+@pytest.mark.parametrize(
+    "reading",
+    [
+        {"exists": False},
+        # Left at the canary's socket by a deploy cut short.
+        {"exists": True, "type": "link", "target": "/run/uwsgi/hello/canary.sock"},
+        {"exists": True, "type": "socket"},
+    ],
+    ids=["missing", "at-the-canary", "not-a-link"],
+)
+def test_nginx_s_link_is_put_back_unless_it_points_at_the_app_s_socket(reading):
+    plan = plan_of()
+    found = converged(plan)
+    found["paths"][plan["paths"]["nginx_socket"]] = reading
+    state = app_state.compare(plan, found, LOG)
+    assert state["nginx_socket_differs"] and state["account_differs"]
 
 
 @pytest.mark.parametrize("what", ["text", "group", "mode"])
