@@ -59,7 +59,7 @@ class ActionModule(ActionBase):
 
     def _check_all(self, result, apps):
         """Every app of a list, and that their names differ; nothing is returned but errors."""
-        errors, readings = [], {}
+        errors, readings, plans = [], {}, []
         names = [item.get("app_name") for item in apps if isinstance(item, dict)]
         doubles = sorted({name for name in names if names.count(name) > 1})
         if doubles:
@@ -75,6 +75,8 @@ class ActionModule(ActionBase):
             planned = self._plan(item)
             errors += [f"app {item.get('app_name', '?')}: {e}" for e in planned["errors"]]
             readings[planned["name"]] = planned["readings"]
+            plans += [planned["plan"]] if planned["plan"] else []
+        errors += app_plan.shared_runtime_directories(plans)
         if errors:
             return self._refuse(result, "", errors, what="The apps are")
         # What each app's plan read of the host, for the deploy that follows to plan it again.

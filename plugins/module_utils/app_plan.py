@@ -84,6 +84,8 @@ PROCESSES_PER_CPU = 2
 # connects through (to the app's socket, or to the canary's while the service reloads).
 CANARY_SOCKET = "canary.sock"
 NGINX_SOCKET = "nginx.sock"
+# The longest unix socket path uWSGI 2.0 binds (core/socket.c: "invalid socket name" beyond it).
+UNIX_SOCKET_BYTES = 102
 # Settings of the app's unit that are about its life, not its sandbox; the canary, a transient
 # unit beside it, leaves them out (RuntimeDirectory and RemoveIPC would clean up what the unit
 # serving uses when the canary stops).
@@ -899,12 +901,12 @@ def _socket_rules(app):
         app.socket.startswith("/run/")
         and app.socket.endswith(".sock")
         and not any(char in app.socket for char in " ;{}")
-        and socket_bytes <= 107
+        and socket_bytes <= UNIX_SOCKET_BYTES
         and posixpath.basename(app.socket) not in (CANARY_SOCKET, NGINX_SOCKET),
         "app_socket must be an absolute path under /run ending in .sock, named other than"
         f" {CANARY_SOCKET} and {NGINX_SOCKET} (the canary's socket and nginx's link to the socket"
-        " serving, beside it), and it and they at most 107 bytes long (the unix socket limit);"
-        f" got '{app.socket}' ({socket_bytes} bytes).",
+        f" serving, beside it), and it and they at most {UNIX_SOCKET_BYTES} bytes long (uWSGI's"
+        f" limit for a unix socket); got '{app.socket}' ({socket_bytes} bytes).",
     )
     yield (
         app.runtime_dir not in ("/run", app.run_dir),
@@ -1672,6 +1674,9 @@ def _assemble(app, texts):
             "host": s["app_health_host"] or target["host"],
             "url": target["url"] + s["app_health_path"],
             "status": list(s["app_health_status"]) or list(range(200, 400)),
+            # How long a probe queued behind the requests an instance has may wait: as long as
+            # nginx waits for an answer (a deploy drains an instance so before it reloads or stops).
+            "drain_timeout": app.read_timeout,
         },
         # What the diagnosis of a failed deploy needs (filter pyops.uwsgi.uwsgi_diagnose).
         "diagnose": {
@@ -1775,3 +1780,18 @@ def _with_tls(app, plan):
         }
     )
     return plan
+
+
+def shared_runtime_directories(plans):
+    """Errors for apps of one host whose sockets share a directory: the directory is its app's (its
+    owner, its tmpfiles entry), and the canary's socket and nginx's link sit beside the socket."""
+    by_directory = {}
+    for plan in plans:
+        directory = posixpath.dirname(plan["paths"]["socket"])
+        by_directory.setdefault(directory, []).append(plan["name"])
+    return [
+        f"Each app needs a directory of its own for its socket: {', '.join(names)} all put theirs"
+        f" in {directory}. Set app_socket to /run/uwsgi/APP/APP.sock or leave it empty."
+        for directory, names in sorted(by_directory.items())
+        if len(names) > 1
+    ]

@@ -47,6 +47,7 @@ def request(plan, nginx_error_log):
             plan["release"]["marker"],
             plan["paths"]["current"],
             plan["paths"]["nginx_socket"],
+            plan["canary"]["socket"],
             plan["paths"]["tmpfiles"],
             plan["environment"]["dir"],
             plan["environment"]["file"],
@@ -55,6 +56,7 @@ def request(plan, nginx_error_log):
         # The configuration serving now, put back if a deploy fails; it may hold app_env.
         "texts": [
             plan["paths"]["config"],
+            *_own_units(plan).values(),
             plan["paths"]["tmpfiles"],
             plan["environment"]["file"],
             # Whether a worker or job already reads the environment file (see compare()).
@@ -70,6 +72,14 @@ def request(plan, nginx_error_log):
         "users": [plan["user"]],
         "groups": [plan["group"]],
     }
+
+
+def _own_units(plan):
+    """{text of the plan's unit: its path}, for an app with a unit of its own; {} for a vassal."""
+    if plan["supervisor"] != "systemd":
+        return {}
+    unit = plan["unit"]
+    return {kind: f"{unit['dir']}/{unit['name']}.{kind}" for kind in ("service", "socket")}
 
 
 def _unit_paths(plan):
@@ -139,6 +149,12 @@ def compare(plan, found, nginx_error_log):
         posixpath.basename(current.get("target", "")) if current.get("type") == "link" else ""
     )
     deployed_text = found["texts"].get(paths["config"]) or ""
+    # A changed unit (or socket unit, "" when activation is off) restarts the app: a deploy too,
+    # so that the canary serves meanwhile.
+    units_differ = any(
+        (found["texts"].get(path) or "") != plan["unit"][kind]
+        for kind, path in _own_units(plan).items()
+    )
     other_releases = [
         path for path in _entries(found, paths["releases"], "directory") if path != release["dir"]
     ]
@@ -148,8 +164,14 @@ def compare(plan, found, nginx_error_log):
         "release_built": (found["paths"].get(release["marker"]) or {}).get("exists", False),
         "current_release": current_release,
         "deployed_text": deployed_text,
-        # A new release or a new configuration: the deploy steps run, else the keep steps.
-        "deploying": deployed_text != plan["vassal"]["text"] or current_release != release["id"],
+        # A new release, a new configuration or new units: the deploy steps run, else the keep
+        # steps.
+        "deploying": deployed_text != plan["vassal"]["text"]
+        or current_release != release["id"]
+        or units_differ,
+        # A canary's socket outside a deploy: one that was cut short left its canary running (or
+        # the socket behind).
+        "canary_left": (found["paths"].get(plan["canary"]["socket"]) or {}).get("exists", False),
         "group_differs": found["groups"].get(plan["group"]) is None,
         "user_differs": _user_differs(plan, found["users"].get(plan["user"])),
         "directories_differing": [

@@ -80,15 +80,19 @@ def test_socket_is_0660_app_and_www_data(host, app):
     assert (sock.user, sock.group, sock.mode) == (app, "www-data", 0o660)
     runtime = host.file(f"/run/uwsgi/{app}")
     assert (runtime.user, runtime.group, runtime.mode) == (app, "www-data", 0o2750)
+    # nginx connects through root's link to it (pointed at the canary's during a deploy alone).
+    link = host.file(f"/run/uwsgi/{app}/nginx.sock")
+    assert link.is_symlink and link.user == "root"
+    assert host.check_output(f"readlink /run/uwsgi/{app}/nginx.sock") == sock.path
 
 
 @pytest.mark.parametrize("app", APPS)
 def test_only_nginx_can_open_the_socket(host, app):
-    sock = f"/run/uwsgi/{app}/{app}.sock"
     other = next(name for name in APPS if name != app)
-    assert connect_errno(host, "www-data", sock) == 0
-    assert connect_errno(host, "nobody", sock) == 13
-    assert connect_errno(host, other, sock) == 13
+    for sock in (f"/run/uwsgi/{app}/{app}.sock", f"/run/uwsgi/{app}/nginx.sock"):
+        assert connect_errno(host, "www-data", sock) == 0
+        assert connect_errno(host, "nobody", sock) == 13
+        assert connect_errno(host, other, sock) == 13
 
 
 @pytest.mark.parametrize("app", APPS)

@@ -165,6 +165,13 @@ def test_redeploy_under_load_loses_no_request(host):
     assert report["errors"] == {} and report["non_2xx"] == 0, report
     for name in APPS.values():
         assert report["statuses"][name].get("200", 0) > 50, report
+    # The canary served while each app reloaded: nginx's link is back on the app's socket, and the
+    # canary is gone.
+    for app in APPS:
+        link = host.check_output(f"readlink /run/uwsgi/{app}/nginx.sock")
+        assert link == f"/run/uwsgi/{app}/{app}.sock"
+        assert host.run(f"pgrep -f '^{app} canary '").rc == 1
+        assert host.run(f"systemctl is-active uwsgi-canary-{app}").stdout.strip() != "active"
 
 
 @pytest.mark.parametrize("app", APPS)

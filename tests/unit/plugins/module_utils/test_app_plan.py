@@ -388,6 +388,18 @@ def test_nginx_passes_to_the_very_socket_uwsgi_binds(settings):
         assert f"ListenStream={socket}\n" in planned["unit"]["socket"]
 
 
+def test_apps_of_one_host_may_not_share_a_socket_directory():
+    plans = [
+        plan(app_name=name, app_socket=f"/run/web/{name}.sock") for name in ("shop", "blog")
+    ] + [plan(app_name="wiki")]
+    [error] = app_plan.shared_runtime_directories(plans)
+    assert error.startswith(
+        "Each app needs a directory of its own for its socket: shop, blog all put theirs in"
+        " /run/web."
+    )
+    assert app_plan.shared_runtime_directories(plans[1:]) == []
+
+
 def test_the_emperor_drops_the_vassal_to_the_app_and_hands_the_socket_to_nginx():
     options = dict(ini(plan()["vassal"]["text"]))
     assert (options["uid"], options["gid"], options["chown-socket"]) == (
@@ -659,6 +671,8 @@ def test_the_health_check_asks_for_a_name_the_site_answers_to():
         "host": "localhost",
         "url": "http://127.0.0.1:80/",
         "status": list(range(200, 400)),
+        # A probe queued behind an instance's requests waits as long as nginx would (harakiri + 5).
+        "drain_timeout": 35,
     }
     # Names that are all wildcards leave the Host to the user, whose app may check it (Django).
     checked = plan(app_server_names=["*.example.org"], app_health_host="www.example.org")

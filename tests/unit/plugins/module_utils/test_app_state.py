@@ -10,6 +10,7 @@ from ansible_collections.pyops.uwsgi.plugins.module_utils import app_state
 from ansible_collections.pyops.uwsgi.tests.unit.plugins import stand_in
 
 LOG = "/var/log/nginx/error.log"
+SYSTEMD = {"app_supervisor": "systemd", "app_socket_activation": True}
 WORKERS = {
     "app_state_dir": "/var/lib/hello",
     "app_workers": [{"name": "mail", "command": ["python", "-m", "mail"], "count": 2}],
@@ -58,6 +59,10 @@ def converged(plan, mtime=1000.0):
     found["paths"][environment["file"]] = path("file", group=plan["group"], mode="0640")
     found["paths"][LOG] = path("file", "www-data", "adm", "0640", size=4242)
     found["texts"][plan["paths"]["config"]] = plan["vassal"]["text"]
+    if plan["supervisor"] == "systemd":
+        unit = plan["unit"]
+        for kind in ("service", "socket"):
+            found["texts"][f"{unit['dir']}/{unit['name']}.{kind}"] = unit[kind] or None
     found["texts"][plan["paths"]["tmpfiles"]] = plan["tmpfiles"]
     found["texts"][environment["file"]] = environment["text"]
     found["entries"][plan["paths"]["releases"]] = [
@@ -81,6 +86,7 @@ def converged(plan, mtime=1000.0):
 NOTHING_TO_DO = {
     "release_built": True,
     "deploying": False,
+    "canary_left": False,
     "group_differs": False,
     "user_differs": False,
     "directories_differing": [],
@@ -102,7 +108,10 @@ NOTHING_TO_DO = {
 }
 
 
-@pytest.mark.parametrize("overrides", [{}, WORKERS, {"app_env": {"A": "line\nbreak"}}])
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, WORKERS, {"app_env": {"A": "line\nbreak"}}, SYSTEMD, {"app_supervisor": "systemd"}],
+)
 def test_a_host_that_has_the_plan_has_nothing_to_change(overrides):
     plan = plan_of(**overrides)
     state = app_state.compare(plan, converged(plan), LOG)
@@ -111,6 +120,30 @@ def test_a_host_that_has_the_plan_has_nothing_to_change(overrides):
     assert state["workers_due"] == bool(overrides.get("app_workers"))
     assert state["current_release"] == plan["release"]["id"]
     assert state["deployed_text"] == plan["vassal"]["text"]
+
+
+@pytest.mark.parametrize("kind", ["service", "socket"])
+def test_a_changed_unit_of_its_own_is_a_deploy(kind):
+    # A changed unit restarts the app: the canary must serve meanwhile, as on any deploy.
+    plan = plan_of(**SYSTEMD)
+    found = converged(plan)
+    found["texts"][f"/etc/systemd/system/uwsgi-app-hello.{kind}"] += "# changed\n"
+    assert app_state.compare(plan, found, LOG)["deploying"]
+
+
+def test_a_socket_unit_left_when_activation_is_off_is_a_deploy():
+    plan = plan_of(app_supervisor="systemd")
+    found = converged(plan)
+    found["texts"]["/etc/systemd/system/uwsgi-app-hello.socket"] = "[Socket]\n"
+    assert app_state.compare(plan, found, LOG)["deploying"]
+
+
+def test_a_canary_socket_outside_a_deploy_is_a_canary_left():
+    plan = plan_of()
+    found = converged(plan)
+    found["paths"][plan["canary"]["socket"]] = path("socket", "hello", "www-data", "0660")
+    state = app_state.compare(plan, found, LOG)
+    assert state["canary_left"] and not state["deploying"]
 
 
 def test_request_asks_for_every_path_the_comparison_reads():

@@ -506,7 +506,11 @@ def test_the_app_hands_its_tls_settings_to_its_site_and_checks_health_over_https
     assert plan["nginx_site"]["nginx_site_tls"] == "acme"
     assert plan["nginx_site"]["nginx_site_tls_hsts_max_age"] == 300
     assert plan["nginx_site"]["nginx_site_tls_listen"] == ["443"]
-    health = {key: value for key, value in plan["health"].items() if key != "status"}
+    health = {
+        key: value
+        for key, value in plan["health"].items()
+        if key not in ("status", "drain_timeout")
+    }
     assert health == {
         "path": "/",
         "timeout": 60,
