@@ -160,18 +160,20 @@ def compare(plan, found, nginx_error_log):
     ]
     stale_enabled, stale_files = _stale_workers(plan, found)
     log = found["paths"].get(nginx_error_log) or {}
+    # A canary's socket outside a deploy: a deploy was cut short (its canary left running, or the
+    # socket of one killed); it may have switched half, so the deploy runs again.
+    canary_left = (found["paths"].get(plan["canary"]["socket"]) or {}).get("exists", False)
     state = {
         "release_built": (found["paths"].get(release["marker"]) or {}).get("exists", False),
         "current_release": current_release,
         "deployed_text": deployed_text,
-        # A new release, a new configuration or new units: the deploy steps run, else the keep
-        # steps.
+        # A new release, a new configuration, new units or a deploy cut short: the deploy steps
+        # run, else the keep steps.
         "deploying": deployed_text != plan["vassal"]["text"]
         or current_release != release["id"]
-        or units_differ,
-        # A canary's socket outside a deploy: one that was cut short left its canary running (or
-        # the socket behind).
-        "canary_left": (found["paths"].get(plan["canary"]["socket"]) or {}).get("exists", False),
+        or units_differ
+        or canary_left,
+        "canary_left": canary_left,
         "group_differs": found["groups"].get(plan["group"]) is None,
         "user_differs": _user_differs(plan, found["users"].get(plan["user"])),
         "directories_differing": [
