@@ -135,6 +135,7 @@ class OpenLoop:
             if self.stopping and total > self.scheduled:
                 total = self.scheduled
                 deadline = min(deadline, now + GRACE_SECONDS)
+                continue  # everything due may be answered already: no wait for more
             while self.scheduled < total and start + self.scheduled / rate <= now:
                 self.due_times.append(start + self.scheduled / rate)
                 self.lateness.append(now - self.due_times[-1])
