@@ -7,6 +7,7 @@ user, the way nginx (www-data) or a stranger (nobody, another app) would.
 from __future__ import annotations
 
 import base64
+import difflib
 import json
 import os
 import shlex
@@ -27,7 +28,13 @@ BAD_INPUTS = yaml.safe_load((ROOT / "tests" / "unit" / "bad_inputs.yml").read_te
 _FINGERPRINT = (
     "find /etc/uwsgi /etc/nginx /etc/tmpfiles.d /etc/systemd/system /srv /run/uwsgi /var/lib/probe "
     "/usr/local/lib/uwsgi /opt/uwsgi /etc/ansible/facts.d "
-    "-printf '%p %m %u %g %s %T@\\n' 2>/dev/null | sort; getent passwd; getent group"
+    "-printf '%p %m %u %g %s %T@\\n' 2>/dev/null | sort; getent passwd; getent group; "
+    # The directories a bad path would take over: owner, group, mode and type of each, and of what
+    # sits directly in /, /var/lib and /run (mtimes there move with the system's own work).
+    "stat -c '%n %a %U %G %F' / /etc /run /var /var/lib /srv /usr /opt /var/www "
+    "/var/lib/nginx /var/lib/dpkg /var/mail /run/uwsgi/stats /etc/uwsgi/vassals 2>/dev/null; "
+    "find / /var/lib /run /etc/uwsgi -mindepth 1 -maxdepth 1 -printf '%p %m %u %g %y\\n' "
+    "2>/dev/null | sort"
 )
 
 # Prints 0 when the connection succeeds, else the errno (13 EACCES, 2 ENOENT, 111 ECONNREFUSED).
@@ -304,6 +311,49 @@ def run_bad_input(host, case):
     assert result.returncode != 0, f"{case['case']}: the run succeeded\n{result.stdout[-2000:]}"
     assert " ".join(case["expect"].split()) in output, f"{case['case']}:\n{output[-3000:]}"
     assert fingerprint(host) == before, f"{case['case']}: the host changed"
+
+
+# What the hostile cases of bad_inputs.yml find on the host: an account nobody made for an app, a
+# symbolic link where an app's code would go, a directory another user owns where its state would.
+_HOSTILE_HOST = (
+    "id alice >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --comment Alice alice; "
+    "ln -sfn /etc /srv/linked; install -d -o alice -g alice -m 0700 /var/lib/taken"
+)
+_HOSTILE_HOST_UNDO = "rm -f /srv/linked; rm -rf /var/lib/taken; userdel --remove alice"
+
+
+def run_bad_inputs(host, cases):
+    """Apply every case of CASES (bad_inputs.yml) in one play; each must be refused with its
+    message, and the host must be exactly as it was before (owner, group and mode of /, /etc, /run,
+    /var, /var/lib, /srv and everything the roles own, users and groups). Returns the outcomes."""
+    host.run_expect([0], _HOSTILE_HOST)
+    try:
+        before = fingerprint(host)
+        result = ansible_playbook(
+            SHARED / "bad_inputs.yml",
+            host.backend.get_hostname(),
+            {"pyops_bad_inputs": cases},
+            json_output=True,
+            timeout=1200,
+        )
+        after = fingerprint(host)
+    finally:
+        host.run(_HOSTILE_HOST_UNDO)
+    [report] = task_results(
+        result.stdout, host.backend.get_hostname(), "Report the outcome of each bad input"
+    )
+    outcomes = {item["case"]: item["refused"] for item in report["pyops_bad_input_outcomes"]}
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    problems = []
+    for case in cases:
+        refused = " ".join(outcomes.get(case["case"], "").split())
+        if " ".join(case["expect"].split()) not in refused:
+            problems.append(f"{case['case']}: {refused or 'accepted'}")
+    assert not problems, "\n".join(problems)
+    assert after == before, "the host changed:\n" + "\n".join(
+        line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="")
+    )
+    return outcomes
 
 
 def task_results(json_stdout, host, task_name):

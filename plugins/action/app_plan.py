@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import json
+
 from ansible.plugins.action import ActionBase
 from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan, app_state
 from ansible_collections.pyops.uwsgi.plugins.plugin_utils import app_source, role_settings
@@ -27,6 +29,11 @@ _READINGS = (
     "pythons",
     "uwsgi_options",
     "calendars",
+    # The app's directories, their components and its accounts (app_plan.host_request).
+    "paths",
+    "entries",
+    "users",
+    "groups",
 )
 
 
@@ -59,7 +66,7 @@ class ActionModule(ActionBase):
 
     def _check_all(self, result, apps):
         """Every app of a list, and that their names differ; nothing is returned but errors."""
-        errors, readings, plans = [], {}, []
+        errors, readings = [], {}
         names = [item.get("app_name") for item in apps if isinstance(item, dict)]
         doubles = sorted({name for name in names if names.count(name) > 1})
         if doubles:
@@ -75,8 +82,6 @@ class ActionModule(ActionBase):
             planned = self._plan(item)
             errors += [f"app {item.get('app_name', '?')}: {e}" for e in planned["errors"]]
             readings[planned["name"]] = planned["readings"]
-            plans += [planned["plan"]] if planned["plan"] else []
-        errors += app_plan.shared_runtime_directories(plans)
         if errors:
             return self._refuse(result, "", errors, what="The apps are")
         # What each app's plan read of the host, for the deploy that follows to plan it again.
@@ -112,27 +117,34 @@ class ActionModule(ActionBase):
         controller, digest = app_source.controller_readings(
             settings, task_vars.get("playbook_dir", "")
         )
-        stand_ins = {
-            key: self._templar.template(task_vars[var])
-            for var, key in _UWSGI_STAND_INS.items()
-            if var in task_vars
-        }
         planned = app_plan.make_plan(
             settings,
             record=record,
-            uwsgi_settings=stand_ins,
+            uwsgi_settings=self._stand_ins(),
             host=readings,
             controller=controller,
-            platform={
-                "web_user": args.get("web_user", "www-data"),
-                "web_group": args.get("web_group", "www-data"),
-                "host_apps": self._host_apps(),
-            },
+            platform=self._platform(),
             # The code on the controller names its release: known before anything changes.
             source=source or digest,
         )
         found.update(errors=planned["errors"], plan=planned.get("plan"), readings=readings)
         return found
+
+    def _stand_ins(self):
+        """The uwsgi (and nginx) role's settings that stand in for its record."""
+        return {
+            key: self._templar.template(self._vars[var])
+            for var, key in _UWSGI_STAND_INS.items()
+            if var in self._vars
+        }
+
+    def _platform(self):
+        args = self._task.args
+        return {
+            "web_user": args.get("web_user", "www-data"),
+            "web_group": args.get("web_group", "www-data"),
+            "host_apps": self._host_apps(),
+        }
 
     def _host_apps(self):
         """How many apps share the host's memory: those of the list checked, or of the list the
@@ -145,6 +157,13 @@ class ActionModule(ActionBase):
     def _read_host(self, settings, record):
         """What pyops.uwsgi.uwsgi_info reads, once per uWSGI binary and plugin set."""
         request = app_plan.help_request(settings, record)
+        # The app's directories and accounts, as the host has them (app_plan._host_rules).
+        owned = app_plan.host_request(
+            settings,
+            record=record,
+            uwsgi_settings=self._stand_ins(),
+            platform=self._platform(),
+        )
         # The timers' calendars, for systemd-analyze on the host to judge.
         calendars = sorted(
             {job["calendar"] for job in settings.get("app_jobs") or [] if job.get("calendar")}
@@ -152,12 +171,17 @@ class ActionModule(ActionBase):
         key = (
             (request[0], request[1], tuple(request[2])) if request else None,
             tuple(calendars),
+            json.dumps(owned, sort_keys=True),
         )
         if key in self._readings:
             return self._readings[key]
         module_args = {
             "group": self._task.args.get("web_group", "www-data"),
             "calendars": calendars,
+            "paths": owned["paths"],
+            "directories": owned["directories"],
+            "users": owned["users"],
+            "groups": owned["groups"],
         }
         if request:
             binary, plugins_dir, plugins = request

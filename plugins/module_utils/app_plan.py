@@ -22,6 +22,7 @@ import re
 from ansible_collections.pyops.uwsgi.plugins.module_utils import (
     entry_point,
     env_file,
+    host_paths,
     pip_settings,
     sandbox,
     tls,
@@ -62,9 +63,6 @@ RESERVED_UNIT_SETTINGS = (
     "NotifyAccess",
     "RuntimeDirectory",
 )
-# Directories an app_root or app_state_dir must not be: they are shared with everything else.
-SHARED_ROOTS = ("/", "/srv", "/var", "/usr", "/etc", "/opt", "/home")
-SHARED_STATE_DIRS = ("/", "/var", "/var/lib", "/srv")
 # The app's user logs in nowhere.
 NOLOGIN = "/usr/sbin/nologin"
 # Where the apps' own uWSGI configurations live (app_supervisor systemd) and their units.
@@ -89,8 +87,6 @@ UNIX_SOCKET_BYTES = 102
 # Settings of the app's unit that are about its life, not its sandbox; the canary, a transient
 # unit beside it, leaves them out (RuntimeDirectory and RemoveIPC would clean up what the unit
 # serving uses when the canary stops).
-# How systemd writes "on" for a boolean setting.
-_ON = ("true", "yes", "on", "1")
 _NOT_SANDBOX = frozenset(
     (
         "Type",
@@ -406,7 +402,11 @@ class _App:
         """(for env lines, for the envdir, refused): app_env split by what can carry each value."""
         lines, files, refused = {}, {}, {}
         for key, value in self.s["app_env"].items():
-            text = value if isinstance(value, str) else json.dumps(value)
+            try:
+                text = env_file.text_value(key, value)
+            except env_file.EnvFileError as exc:
+                refused[key] = str(exc)
+                continue
             reason = ""
             try:
                 uwsgi_literal.env_ini_value(key, text)
@@ -679,6 +679,17 @@ def _identity_rules(app):
         "app_user and app_group must be system names of 1-32 characters of a-z, 0-9, '_' and '-'"
         f" starting with a letter; got user '{user}' and group '{group}'.",
     )
+    named = {"app_name": s["app_name"], "app_user": user, "app_group": group}
+    for variable in ("app_name", "app_user", "app_group"):
+        name = named[variable]
+        first = variable == "app_name" or name != s["app_name"]
+        # root, nobody and nginx's group have a message of their own, below.
+        yield (
+            not first
+            or name in ("root", "nobody", "nogroup", web_group)
+            or not host_paths.name_problem(variable, name),
+            host_paths.name_problem(variable, name),
+        )
     yield (
         user not in ("root", "nobody", web_group) and group not in ("root", "nogroup", web_group),
         "The app must run as a user and group of its own, never root, nobody or nginx's"
@@ -755,18 +766,11 @@ def _code_rules(app, controller):
         "app_keep_releases must be 1 or more (the release serving counts as one); got"
         f" {s['app_keep_releases']}.",
     )
-    yield (
-        bool(values.ABSOLUTE_PATH.fullmatch(s["app_root"])) and s["app_root"] not in SHARED_ROOTS,
-        "app_root must be an absolute directory of the app's own, such as"
-        f" /srv/{s['app_name']}; got '{s['app_root']}'.",
-    )
-    state = s["app_state_dir"]
-    yield (
-        state == ""
-        or (bool(values.ABSOLUTE_PATH.fullmatch(state)) and state not in SHARED_STATE_DIRS),
-        "app_state_dir must be empty or an absolute directory of the app's own, such as"
-        f" /var/lib/{s['app_name']}; got '{state}'.",
-    )
+    for setting in ("app_root", "app_state_dir"):
+        if setting == "app_state_dir" and s[setting] == "":
+            continue  # no state directory
+        problem = host_paths.judge(setting, s[setting], app=s["app_name"], run_dir=app.run_dir)
+        yield (not problem, problem)
 
 
 def _python_rules(app):
@@ -886,6 +890,14 @@ def _uwsgi_rules(app):
         "app_env names must be environment variable names (letters, digits, '_'); got"
         f" {list(s['app_env'])}.",
     )
+    configuring = {key: env_file.configuring(key) for key in s["app_env"]}
+    configuring = {key: reason for key, reason in configuring.items() if reason}
+    yield (
+        not configuring,
+        "app_env must not set "
+        + "; nor ".join(f"{key}: {reason}" for key, reason in configuring.items())
+        + ". Remove it from app_env (the role sets what uWSGI, the loader and systemd need).",
+    )
     for key, reason in app.environment()[2].items():
         yield (False, f"app_env {key} cannot reach the app as it is: {reason}.")
 
@@ -908,12 +920,10 @@ def _socket_rules(app):
         f" serving, beside it), and it and they at most {UNIX_SOCKET_BYTES} bytes long (uWSGI's"
         f" limit for a unix socket); got '{app.socket}' ({socket_bytes} bytes).",
     )
-    yield (
-        app.runtime_dir not in ("/run", app.run_dir),
-        "app_socket must sit in a directory of the app's own (such as"
-        f" {app.run_dir}/{s['app_name']}/), whose permissions keep other users out; got"
-        f" '{app.socket}'.",
-    )
+    # Its directory is the app's (owner, mode, tmpfiles entry): one of its own name in the uwsgi
+    # role's runtime directory, never that directory, /run or another's.
+    problem = host_paths.judge("app_socket", app.socket, app=s["app_name"], run_dir=app.run_dir)
+    yield (not problem, problem)
     yield (
         not s["app_socket_activation"] or not app.emperor,
         "app_socket_activation needs app_supervisor systemd: the Emperor's vassals bind their"
@@ -945,31 +955,6 @@ def _socket_rules(app):
         f" ReadWritePaths, other than {', '.join(RESERVED_UNIT_SETTINGS)}, which the role sets"
         f" (the user from app_user, the start from the release); got {unit_keys}.",
     )
-
-
-def _sandbox_rules(app):
-    """Paths the serving unit's sandbox hides: its canary would pass, the service fail."""
-    unit, sandbox = app.serving_sandbox()
-    hidden = {}
-    if str(sandbox.get("ProtectHome", "")).lower() in (*_ON, "tmpfs"):
-        hidden.update(dict.fromkeys(("/home", "/root", "/run/user"), "ProtectHome"))
-    if str(sandbox.get("PrivateTmp", "")).lower() in _ON:
-        hidden.update(dict.fromkeys(("/tmp", "/var/tmp"), "PrivateTmp"))
-    for name in ("app_root", "app_state_dir"):
-        path = app.s[name]
-        under = [top for top in hidden if path == top or path.startswith(top + "/")]
-        fix = (
-            f" or keep it and set app_systemd_options {hidden[under[0]]}: false"
-            if under and not app.emperor
-            else ""
-        )
-        yield (
-            not under,
-            f"{name} {path} is out of the app's reach: {unit} runs it with"
-            f" {hidden[under[0]] if under else ''}=true, which hides {under[0] if under else ''}"
-            ' (uWSGI would fail with "chdir(): No such file or directory"). Put it under /srv or'
-            f" /var/lib (the defaults, /srv/{app.name} and /var/lib/{app.name}){fix}.",
-        )
 
 
 def _site_rules(app):
@@ -1026,10 +1011,13 @@ def _site_rules(app):
         or (
             _URL_PREFIX.fullmatch(static_url) is not None
             and _RELATIVE_DIR.fullmatch(static_dir) is not None
-            and ".." not in static_dir
+            and not any(part in (".", "..") for part in static_dir.split("/"))
+            and posixpath.normpath(static_dir) == static_dir.rstrip("/")
         ),
-        "app_static_url must start and end with '/' (e.g. /static/) and app_static_dir be a path"
-        f" inside the code without '..'; got '{static_url}' and '{static_dir}'.",
+        "app_static_url must start and end with '/' (e.g. /static/) and app_static_dir be a"
+        " directory inside the code, not the code itself (such as static or mysite/static;"
+        " no '.', '..' or '//': nginx would serve the code, settings included); got"
+        f" '{static_url}' and '{static_dir}'.",
     )
 
 
@@ -1426,14 +1414,95 @@ def _environment(app):
     }
 
 
+def host_request(settings, *, record=None, uwsgi_settings=None, platform=None):
+    """What pyops.uwsgi.uwsgi_info reads for _host_rules: every existing component of the app's
+    directories (paths), the entries of its root (directories), its user and group."""
+    app = _App(
+        settings,
+        record=record,
+        uwsgi_settings=uwsgi_settings,
+        host={},
+        platform=platform or {"web_user": "www-data", "web_group": "www-data"},
+        source=None,
+        playbook_dir="",
+    )
+    wanted = set()
+    for item in app.directories():
+        normal = host_paths.normalize(item["path"])
+        if normal:
+            wanted.update([*host_paths.ancestors(normal), normal])
+    root = host_paths.normalize(settings["app_root"])
+    return {
+        "paths": sorted(wanted),
+        "directories": [root] if root else [],
+        "users": [app.user],
+        "groups": [app.group],
+    }
+
+
+def _directory_setting(app, path):
+    """The setting that puts the app's directory PATH where it is."""
+    s = app.s
+    if path in (app.runtime_dir,):
+        return "app_socket"
+    if s["app_state_dir"] and host_paths.inside(path, s["app_state_dir"]):
+        return "app_state_dir"
+    if host_paths.inside(path, s["app_root"]):
+        return "app_root"
+    return "app_stats"
+
+
+def _host_rules(app):
+    """What the host says of the app's directories and accounts, read before anything changes
+    (host_request): no symbolic link or stranger's directory on their way, nothing the app did
+    not create taken over."""
+    host, root = app.host, host_paths.normalize(app.s["app_root"])
+    readings = host.get("paths")
+    problems = []
+    own = {host_paths.normalize(item["path"]) for item in app.directories()}
+    for item in app.directories() if readings is not None else []:
+        path = host_paths.normalize(item["path"])
+        if path is None:
+            continue
+        problems += host_paths.component_problems(
+            _directory_setting(app, item["path"]),
+            path,
+            readings,
+            owner=item["owner"],
+            root_owned=item["owner"] == "root",
+            own=own,
+        )
+    entries = (host.get("entries") or {}).get(root) or []
+    names = sorted(entry["name"] for entry in entries)
+    if names and "releases" not in names:
+        problems.append(
+            f"app_root {root} exists and holds {', '.join(names[:5])}"
+            f"{', ...' if len(names) > 5 else ''}, which pyops.uwsgi did not put there: an app"
+            " never takes over a directory it did not create. Choose another app_root or app name."
+        )
+    yield not problems, " ".join(dict.fromkeys(problems))
+    users, groups = host.get("users"), host.get("groups")
+    problem = ""
+    if users is not None and groups is not None:
+        problem = host_paths.account_problem(
+            app=app.name,
+            user=app.user,
+            group=app.group,
+            root=app.s["app_root"],
+            account=users.get(app.user),
+            group_found=groups.get(app.group),
+        )
+    yield not problem, problem
+
+
 def _rules(app, controller):
     """(ok, message) for every rule of the app's settings."""
     yield from _identity_rules(app)
+    yield from _host_rules(app)
     yield from _code_rules(app, controller)
     yield from _python_rules(app)
     yield from _uwsgi_rules(app)
     yield from _socket_rules(app)
-    yield from _sandbox_rules(app)
     yield from _site_rules(app)
     yield from _tls_rules(app)
     yield from _phase_rules(app)
@@ -1555,6 +1624,8 @@ def _assemble(app, texts):
         "user": app.user,
         "group": app.group,
         "shell": NOLOGIN,
+        # Its GECOS: how a later run knows the account is this app's (host_paths.account_problem).
+        "comment": host_paths.ACCOUNT_MARKER.format(name=app.name),
         "web_user": app.web_user,
         "web_group": app.web_group,
         "supervisor": s["app_supervisor"],
@@ -1780,18 +1851,3 @@ def _with_tls(app, plan):
         }
     )
     return plan
-
-
-def shared_runtime_directories(plans):
-    """Errors for apps of one host whose sockets share a directory: the directory is its app's (its
-    owner, its tmpfiles entry), and the canary's socket and nginx's link sit beside the socket."""
-    by_directory = {}
-    for plan in plans:
-        directory = posixpath.dirname(plan["paths"]["socket"])
-        by_directory.setdefault(directory, []).append(plan["name"])
-    return [
-        f"Each app needs a directory of its own for its socket: {', '.join(names)} all put theirs"
-        f" in {directory}. Set app_socket to /run/uwsgi/APP/APP.sock or leave it empty."
-        for directory, names in sorted(by_directory.items())
-        if len(names) > 1
-    ]

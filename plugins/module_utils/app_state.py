@@ -104,8 +104,9 @@ def _user_differs(plan, account):
         account.get("group"),
         account.get("home"),
         account.get("shell"),
+        account.get("comment"),
         account.get("password_locked"),
-    ) != (plan["group"], plan["paths"]["root"], plan["shell"], True)
+    ) != (plan["group"], plan["paths"]["root"], plan["shell"], plan["comment"], True)
 
 
 def _entries(found, directory, kind=None):

@@ -36,9 +36,49 @@ def quote(value):
     return '"' + "".join("\\" + char if char in _ESCAPED else char for char in value) + '"'
 
 
+# Variables that configure what runs the app rather than the app: uWSGI takes every UWSGI_*
+# variable of its environment as an option (UWSGI_HTTP_SOCKET=0.0.0.0:9090 is http-socket), the
+# dynamic loader reads LD_*, Python PYTHONHOME, systemd's socket activation and notification
+# LISTEN_* and NOTIFY_SOCKET.
+_CONFIGURING = (
+    (
+        "UWSGI_",
+        "uWSGI reads every UWSGI_* variable of its environment as one of its options (a"
+        " socket on every address, a module to load), past the role's checks and nginx",
+    ),
+    (
+        "LD_",
+        "the dynamic loader reads LD_* variables (LD_PRELOAD, LD_LIBRARY_PATH, ...) to load"
+        " other code into uWSGI and Python",
+    ),
+)
+_CONFIGURING_NAMES = {
+    "PYTHONHOME": "PYTHONHOME points Python away from the release's virtualenv",
+    "PYTHONEXECUTABLE": "PYTHONEXECUTABLE changes which Python the app's processes take as theirs",
+    "NOTIFY_SOCKET": "systemd's NOTIFY_SOCKET is how the service tells systemd it is ready",
+    "LISTEN_FDS": "systemd's LISTEN_* variables hand the socket over to uWSGI",
+    "LISTEN_PID": "systemd's LISTEN_* variables hand the socket over to uWSGI",
+    "LISTEN_FDNAMES": "systemd's LISTEN_* variables hand the socket over to uWSGI",
+}
+
+
+def configuring(name):
+    """Why NAME, as an app_env name, would configure uWSGI, the loader, Python or systemd rather
+    than the app; "" for a name the app may have."""
+    upper = str(name).upper()
+    for prefix, reason in _CONFIGURING:
+        if upper.startswith(prefix):
+            return reason
+    return _CONFIGURING_NAMES.get(upper, "")
+
+
 def text_value(name, value):
-    """VALUE of app_env as the text the process sees, as the vassal's env lines write it."""
-    if isinstance(value, (bool, int, float)):
+    """VALUE of app_env as the text every process of the app sees (the vassal's env lines, the
+    envdir, the EnvironmentFile of its commands, workers and jobs): a string as it is, a boolean
+    as YAML and JSON write it (true, false), a number as Python writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, str):
         if "\x00" in value:

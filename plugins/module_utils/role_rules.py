@@ -9,10 +9,14 @@ role entry point's rules. Pure: no I/O (readings are passed in).
 
 from __future__ import annotations
 
-import posixpath
 import re
 
-from ansible_collections.pyops.uwsgi.plugins.module_utils import pip_settings, tls, values
+from ansible_collections.pyops.uwsgi.plugins.module_utils import (
+    host_paths,
+    pip_settings,
+    tls,
+    values,
+)
 
 _RELEASE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
 _RELEASE_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)*$")
@@ -55,18 +59,11 @@ def uwsgi_rules(s, readings):
         'uwsgi_pip_version must be a uWSGI release such as "2.0.31"; got'
         f" '{s['uwsgi_pip_version']}'.",
     )
-    run_dir = s["uwsgi_run_dir"]
-    yield (
-        posixpath.normpath(run_dir).startswith("/run/") and " " not in run_dir,
-        "uwsgi_run_dir must be a directory under /run (a tmpfs recreated at boot; never /tmp,"
-        f" which services with PrivateTmp do not share); got '{s['uwsgi_run_dir']}'.",
-    )
-    dirs = (s["uwsgi_vassals_dir"], s["uwsgi_plugin_dir"], s["uwsgi_pip_root"])
-    yield (
-        all(values.ABSOLUTE_PATH.fullmatch(path) for path in dirs),
-        "uwsgi_vassals_dir, uwsgi_plugin_dir and uwsgi_pip_root must be absolute paths; got"
-        f" '{dirs[0]}', '{dirs[1]}' and '{dirs[2]}'.",
-    )
+    # Each directory the role owns, judged as the kernel resolves it against the table of places
+    # (module_utils/host_paths.py): never /run, /etc, a parent or another's directory.
+    for setting in ("uwsgi_run_dir", "uwsgi_vassals_dir", "uwsgi_plugin_dir", "uwsgi_pip_root"):
+        problem = host_paths.judge(setting, s[setting])
+        yield (not problem, problem)
     yield (
         bool(_UNIT_NAME.fullmatch(s["uwsgi_emperor_service"])),
         "uwsgi_emperor_service must be a systemd unit name without suffix; got"

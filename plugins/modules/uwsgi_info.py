@@ -163,8 +163,9 @@ entries:
 users:
   description:
     - For each of O(users), its account (C(uid), C(group) the name of its primary group, C(home),
-      C(shell), C(password_locked) whether its password in C(/etc/shadow) is exactly V(!), null
-      when the shadow file cannot be read), or null when there is no such user.
+      C(shell), C(comment) its GECOS field, C(password_locked) whether its password in
+      C(/etc/shadow) is exactly V(!), null when the shadow file cannot be read), or null when
+      there is no such user.
   returned: always
   type: dict
   sample:
@@ -173,6 +174,7 @@ users:
       group: shop
       home: /srv/shop
       shell: /usr/sbin/nologin
+      comment: pyops.uwsgi app shop
       password_locked: true
 groups:
   description: For each of O(groups), its C(gid), or null when there is no such group.
@@ -514,6 +516,8 @@ def _users(names):
             "group": _name(grp.getgrgid, account.pw_gid),
             "home": account.pw_dir,
             "shell": account.pw_shell,
+            # The GECOS field: the app role marks the accounts it creates there.
+            "comment": account.pw_gecos,
             "password_locked": None if shadow is None else shadow.get(name) == "!",
         }
     return found

@@ -35,7 +35,45 @@ CALENDAR_REFUSED = {
 RULES = {
     "name": ("app_name", {"app_name": "Bad Name"}, {"app_name": "shop_2-x"}),
     "system names": ("app_user", {"app_user": "Shop"}, {"app_user": "shopuser"}),
+    "app name not the collection's or the system's": (
+        "app_name 'stats'",
+        {"app_name": "stats"},
+        {"app_name": "statsd-web"},
+    ),
+    "app user not the system's": ("app_user 'mail'", {"app_user": "mail"}, {"app_user": "mailer"}),
+    "app group not the system's": (
+        "app_group 'crontab'",
+        {"app_group": "crontab"},
+        {"app_group": "hellogroup"},
+    ),
     "own identity": ("app_group", {"app_group": "www-data"}, {"app_group": "shopgroup"}),
+    "host components": (
+        "/srv is a symbolic link",
+        {},
+        {},
+        {"paths": {"/srv": {"exists": True, "type": "link", "target": "/data/srv"}}},
+        {"paths": {"/srv": {"exists": True, "type": "directory", "owner": "root"}}},
+    ),
+    "existing account": (
+        "User hello already exists",
+        {},
+        {},
+        {
+            "users": {"hello": {"home": "/var/mail", "shell": "/bin/sh", "comment": "x"}},
+            "groups": {"hello": None},
+        },
+        {
+            "users": {
+                "hello": {
+                    "home": "/srv/hello",
+                    "shell": "/usr/sbin/nologin",
+                    "comment": "pyops.uwsgi app hello",
+                    "group": "hello",
+                }
+            },
+            "groups": {"hello": {"gid": 999}},
+        },
+    ),
     "not in nginx's group": (
         "gpasswd -d hello www-data",
         {},
@@ -156,10 +194,15 @@ RULES = {
     "recycling": ("app_max_requests", {"app_max_requests": -1}, {"app_max_requests": 1000}),
     "stats group": ("app_stats_group", {"app_stats_group": "www-data"}, {"app_stats_group": "ops"}),
     "env names": ("app_env", {"app_env": {"BAD-NAME": "x"}}, {"app_env": {"GOOD_NAME": "x"}}),
+    "env that configures uWSGI": (
+        "app_env must not set UWSGI_HTTP_SOCKET",
+        {"app_env": {"UWSGI_HTTP_SOCKET": "0.0.0.0:9090"}},
+        {"app_env": {"MY_UWSGI_NOTE": "x"}},
+    ),
     "socket path": (
         "app_socket must be an absolute path",
         {"app_socket": "/tmp/hello.sock"},
-        {"app_socket": "/run/hello-sockets/hello.sock"},
+        {"app_socket": "/run/uwsgi/hello/web.sock"},
     ),
     "socket directory of its own": (
         "directory of the app's own",
@@ -186,16 +229,6 @@ RULES = {
         "app_systemd_options",
         {**SYSTEMD, "app_systemd_options": {"User": "root"}},
         {**SYSTEMD, "app_systemd_options": {"ReadWritePaths": "/var/cache/hello"}},
-    ),
-    "root hidden by the sandbox": (
-        "ProtectHome=true, which hides /home",
-        {"app_root": "/home/shop"},
-        {"app_root": "/opt/shop"},
-    ),
-    "state directory hidden by the sandbox": (
-        "PrivateTmp=true, which hides /tmp",
-        {**SYSTEMD, "app_state_dir": "/tmp/shop"},
-        {**SYSTEMD, "app_state_dir": "/tmp/shop", "app_systemd_options": {"PrivateTmp": False}},
     ),
     "health host": (
         "app_health_host 'shop.example.org'",
@@ -276,7 +309,7 @@ RULES = {
     "shared paths need a state directory": (
         "app_state_dir",
         {"app_state_dir": "", "app_shared_paths": [{"path": "instance"}]},
-        {"app_state_dir": "/srv/hello-state", "app_shared_paths": [{"path": "instance"}]},
+        {"app_state_dir": "/var/lib/hello", "app_shared_paths": [{"path": "instance"}]},
     ),
     "shared urls": (
         "app_shared_paths urls",
@@ -388,18 +421,6 @@ def test_nginx_passes_to_the_very_socket_uwsgi_binds(settings):
         assert f"ListenStream={socket}\n" in planned["unit"]["socket"]
 
 
-def test_apps_of_one_host_may_not_share_a_socket_directory():
-    plans = [
-        plan(app_name=name, app_socket=f"/run/web/{name}.sock") for name in ("shop", "blog")
-    ] + [plan(app_name="wiki")]
-    [error] = app_plan.shared_runtime_directories(plans)
-    assert error.startswith(
-        "Each app needs a directory of its own for its socket: shop, blog all put theirs in"
-        " /run/web."
-    )
-    assert app_plan.shared_runtime_directories(plans[1:]) == []
-
-
 def test_the_emperor_drops_the_vassal_to_the_app_and_hands_the_socket_to_nginx():
     options = dict(ini(plan()["vassal"]["text"]))
     assert (options["uid"], options["gid"], options["chown-socket"]) == (
@@ -473,17 +494,6 @@ def test_the_canary_of_a_unit_runs_as_the_unit_runs_the_app():
     # What is about the unit's life stays with the unit: the canary's stop must not clean it up.
     assert not [item for item in argv if "RuntimeDirectory" in item or "RemoveIPC" in item]
     assert not [item for item in argv if "ExecStart" in item or "Restart=" in item]
-
-
-def test_a_hidden_root_names_the_unit_setting_and_the_fix():
-    [error] = stand_in.app(app_root="/home/shop")["errors"]
-    assert error.startswith(
-        "app_root /home/shop is out of the app's reach: uwsgi-emperor.service runs it with"
-        " ProtectHome=true, which hides /home"
-    )
-    [error] = stand_in.app(app_root="/home/shop", **SYSTEMD)["errors"]
-    assert "uwsgi-app-hello.service" in error
-    assert error.endswith("or keep it and set app_systemd_options ProtectHome: false.")
 
 
 def test_pip_built_uwsgi_loads_no_plugin():

@@ -42,6 +42,7 @@ def converged(plan, mtime=1000.0):
                 "group": plan["group"],
                 "home": plan["paths"]["root"],
                 "shell": "/usr/sbin/nologin",
+                "comment": plan["comment"],
                 "password_locked": True,
             }
         },
@@ -201,6 +202,8 @@ def test_a_new_configuration_or_release_is_a_deploy():
         ("group", "users"),
         ("home", "/home/hello"),
         ("shell", "/bin/bash"),
+        # Made by a release of the role before accounts were marked: the marker is added.
+        ("comment", ""),
         ("password_locked", False),
         # /etc/shadow could not be read: the user module decides.
         ("password_locked", None),

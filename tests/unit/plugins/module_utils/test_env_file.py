@@ -47,7 +47,7 @@ def test_numbers_and_booleans_as_the_vassal_writes_them():
     assert env_file.parse(env_file.environment_file({"N": 4, "F": 1.5, "B": True})) == {
         "N": "4",
         "F": "1.5",
-        "B": "True",
+        "B": "true",
     }
 
 

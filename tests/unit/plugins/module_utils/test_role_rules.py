@@ -239,7 +239,7 @@ GOOD = [
         UWSGI_MAIN,
         "emperor-and-paths",
         uwsgi_run_dir="/run/uwsgi-apps",
-        uwsgi_vassals_dir="/etc/uwsgi-emperor/vassals",
+        uwsgi_vassals_dir="/etc/uwsgi/vassals-main",
         uwsgi_emperor_service="uwsgi_emperor.main",
         uwsgi_emperor_scan_interval=5,
         uwsgi_emperor_limit_nofile=1024,

@@ -570,7 +570,11 @@ def test_a_locked_password_is_exactly_an_exclamation_mark(monkeypatch, shadow, l
         uwsgi_info.pwd,
         "getpwnam",
         lambda name: types.SimpleNamespace(
-            pw_uid=998, pw_gid=0, pw_dir="/srv/shop", pw_shell="/usr/sbin/nologin"
+            pw_uid=998,
+            pw_gid=0,
+            pw_dir="/srv/shop",
+            pw_shell="/usr/sbin/nologin",
+            pw_gecos="pyops.uwsgi app shop",
         ),
     )
     if shadow is None:
