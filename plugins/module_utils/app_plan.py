@@ -1823,9 +1823,13 @@ def _tls_rules(app):
     yield from tls.rules(s, APP_TLS_NAMES)
     yield (
         s["app_tls_ca_file"] == ""
-        or values.ABSOLUTE_PATH.fullmatch(s["app_tls_ca_file"]) is not None,
-        "app_tls_ca_file must be an absolute path on the host (the CA bundle the health check"
-        f" trusts for the site's certificate) or empty; got '{s['app_tls_ca_file']}'.",
+        or (
+            values.ABSOLUTE_PATH.fullmatch(s["app_tls_ca_file"]) is not None
+            and host_paths.normalize(s["app_tls_ca_file"]) == s["app_tls_ca_file"]
+        ),
+        "app_tls_ca_file must be an absolute path on the host, written as the kernel resolves it"
+        " (no '.', '..', '//' or trailing '/'; the CA bundle the health check trusts for the"
+        f" site's certificate) or empty; got '{s['app_tls_ca_file']}'.",
     )
 
 

@@ -166,9 +166,18 @@ def nginx_rules(s, _readings):
         s["nginx_worker_connections"] >= 64,
         f"nginx_worker_connections must be at least 64; got {s['nginx_worker_connections']}.",
     )
+    log = s["nginx_access_log"]
     yield (
-        s["nginx_access_log"] == "off" or bool(_ACCESS_LOG.fullmatch(s["nginx_access_log"])),
-        f"nginx_access_log must be \"off\" or an absolute path; got '{s['nginx_access_log']}'.",
+        log == "off"
+        or (
+            bool(_ACCESS_LOG.fullmatch(log))
+            and host_paths.normalize(log) == log
+            and host_paths.inside(log, "/var/log")
+            and log != "/var/log"
+        ),
+        'nginx_access_log must be "off" or a file under /var/log written as the kernel resolves'
+        " it (nginx's master, root, appends to it: /etc/passwd would take every request line);"
+        f" got '{log}'.",
     )
     yield (
         min(timeouts) >= 1,

@@ -21,7 +21,7 @@ import hashlib
 import ipaddress
 import re
 
-from ansible_collections.pyops.uwsgi.plugins.module_utils import values
+from ansible_collections.pyops.uwsgi.plugins.module_utils import host_paths, values
 
 try:
     from cryptography import x509
@@ -183,7 +183,8 @@ def acme_rules(s):
 
 
 def _absolute(path):
-    return bool(values.ABSOLUTE_PATH.fullmatch(path)) and ".." not in path.split("/")
+    """An absolute path written as the kernel resolves it (no '.', '..', '//' or trailing '/')."""
+    return bool(values.ABSOLUTE_PATH.fullmatch(path)) and host_paths.normalize(path) == path
 
 
 def _port(listen):
