@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan, app_state
 from ansible_collections.pyops.uwsgi.plugins.plugin_utils import app_source, role_settings
@@ -45,7 +46,8 @@ class ActionModule(ActionBase):
         if planned["errors"]:
             return self._refuse(result, planned["name"], planned["errors"])
         plan = planned["plan"]
-        if args.get("read_state"):
+        # A templated flag may arrive as the text "False" (ansible-core before 2.19).
+        if boolean(args.get("read_state", False)):
             state = self._read_state(
                 plan, args.get("nginx_error_log") or "/var/log/nginx/error.log"
             )
@@ -79,8 +81,19 @@ class ActionModule(ActionBase):
         errors += app_plan.shared_runtime_directories(plans)
         if errors:
             return self._refuse(result, "", errors, what="The apps are")
-        # What each app's plan read of the host, for the deploy that follows to plan it again.
-        result.update(changed=False, msg=f"{len(apps)} apps checked", readings=readings)
+        # What each app's plan read of the host, for the deploy that follows to plan it again; the
+        # HTTPS sites whose certificate and key come from files, for the nginx role to check.
+        result.update(
+            changed=False,
+            msg=f"{len(apps)} apps checked",
+            readings=readings,
+            tls_files_sites=[
+                plan["nginx_site"]
+                for plan in plans
+                if plan["nginx_site_enabled"]
+                and plan["nginx_site"].get("nginx_site_tls", "none") == "files"
+            ],
+        )
         return result
 
     def _plan(self, item=None, source=None, readings=None):
@@ -99,7 +112,7 @@ class ActionModule(ActionBase):
         record = (
             task_vars.get("ansible_facts", {}).get("ansible_local", {}).get("pyops_uwsgi") or {}
         )
-        if args.get("require_uwsgi") and not record:
+        if boolean(args.get("require_uwsgi", False)) and not record:
             found["errors"] = [
                 "uWSGI is not set up on this host (no local fact pyops_uwsgi): apply the"
                 " pyops.uwsgi.uwsgi role before pyops.uwsgi.app."
