@@ -73,6 +73,16 @@ def test_site_refuses_each_bad_app_of_uwsgi_apps_in_one_line(host):
     assert not [error for error in errors if error.startswith("app hello:")], errors
 
 
+def test_site_refuses_a_wrong_type_of_the_uwsgi_role_in_one_line(host):
+    errors = refused(
+        host,
+        ROOT / "playbooks" / "site.yml",
+        {"uwsgi_emperor_scan_interval": "soon"},
+        "uwsgi_emperor_scan_interval: expected int, got str 'soon'",
+    )
+    assert errors == ["uwsgi_emperor_scan_interval: expected int, got str 'soon'"]
+
+
 def test_the_readmes_include_role_form_refuses_a_wrong_type_in_one_line(host):
     errors = refused(host, SCENARIO / "validate_include_role.yml", None, TYPE_ERROR)
     # The type error alone: the rules judge settings of the right types only.

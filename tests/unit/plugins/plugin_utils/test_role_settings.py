@@ -156,6 +156,12 @@ def test_wrong_types_of_the_app_role(raw, expected):
     assert errors == expected
 
 
+def test_a_wrong_type_of_the_uwsgi_role():
+    options = role_settings.spec_options("uwsgi")
+    _settings, errors = validate({"uwsgi_uwsgitop": "perhaps"}, role="uwsgi", options=options)
+    assert errors == ["uwsgi_uwsgitop: expected bool, got str 'perhaps'"]
+
+
 def test_two_wrong_values_of_one_type_in_a_list_are_named_without_value():
     raw = {"app_workers": [{"name": "a", "command": ["a"], "count": n} for n in ("x", "y")]}
     _settings, errors = validate({"app_name": "shop", **raw}, role="app", options=APP)
