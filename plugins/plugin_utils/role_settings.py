@@ -123,7 +123,7 @@ def _shaped(message, options, raw):
     values = [value for value in values if _type_name(value) == got]
     # Quoted when it is the one value of that type there, and no secret.
     if wanted in _SCALAR_TYPES and len(values) == 1 and not (spec.get(name) or {}).get("no_log"):
-        shown += f" {_quoted(values[0])}"
+        shown = " ".join(filter(None, [shown, _quoted(values[0])]))
     return shown
 
 
@@ -142,6 +142,7 @@ def _type_name(value):
 
 
 def _quoted(value):
+    """VALUE as it would be written, cut to a few words; empty for a dict or a list."""
     if isinstance(value, str):
         text = str(value)
         if len(text) > _SHOWN_LENGTH:

@@ -143,6 +143,10 @@ WRONG_TYPES = {
             "app_shared_paths: expected a list of dict, got an element of type int",
         ],
     ),
+    "a dict for a number": (
+        {"app_harakiri": {"seconds": 30}},
+        ["app_harakiri: expected int, got dict"],
+    ),
     "a long value, cut": (
         {"app_harakiri": "x" * 100},
         [f"app_harakiri: expected int, got str '{'x' * 37}...'"],
