@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan, app_state
 from ansible_collections.pyops.uwsgi.plugins.plugin_utils import app_source, role_settings
@@ -52,7 +53,8 @@ class ActionModule(ActionBase):
         if planned["errors"]:
             return self._refuse(result, planned["name"], planned["errors"])
         plan = planned["plan"]
-        if args.get("read_state"):
+        # A templated flag may arrive as the text "False" (ansible-core before 2.19).
+        if boolean(args.get("read_state", False)):
             state = self._read_state(
                 plan, args.get("nginx_error_log") or "/var/log/nginx/error.log"
             )
@@ -66,7 +68,7 @@ class ActionModule(ActionBase):
 
     def _check_all(self, result, apps):
         """Every app of a list, and that their names differ; nothing is returned but errors."""
-        errors, readings = [], {}
+        errors, readings, plans = [], {}, []
         names = [item.get("app_name") for item in apps if isinstance(item, dict)]
         doubles = sorted({name for name in names if names.count(name) > 1})
         if doubles:
@@ -82,10 +84,22 @@ class ActionModule(ActionBase):
             planned = self._plan(item)
             errors += [f"app {item.get('app_name', '?')}: {e}" for e in planned["errors"]]
             readings[planned["name"]] = planned["readings"]
+            plans += [planned["plan"]] if planned["plan"] else []
         if errors:
             return self._refuse(result, "", errors, what="The apps are")
-        # What each app's plan read of the host, for the deploy that follows to plan it again.
-        result.update(changed=False, msg=f"{len(apps)} apps checked", readings=readings)
+        # What each app's plan read of the host, for the deploy that follows to plan it again; the
+        # HTTPS sites whose certificate and key come from files, for the nginx role to check.
+        result.update(
+            changed=False,
+            msg=f"{len(apps)} apps checked",
+            readings=readings,
+            tls_files_sites=[
+                plan["nginx_site"]
+                for plan in plans
+                if plan["nginx_site_enabled"]
+                and plan["nginx_site"].get("nginx_site_tls", "none") == "files"
+            ],
+        )
         return result
 
     def _plan(self, item=None, source=None, readings=None):
@@ -104,7 +118,7 @@ class ActionModule(ActionBase):
         record = (
             task_vars.get("ansible_facts", {}).get("ansible_local", {}).get("pyops_uwsgi") or {}
         )
-        if args.get("require_uwsgi") and not record:
+        if boolean(args.get("require_uwsgi", False)) and not record:
             found["errors"] = [
                 "uWSGI is not set up on this host (no local fact pyops_uwsgi): apply the"
                 " pyops.uwsgi.uwsgi role before pyops.uwsgi.app."

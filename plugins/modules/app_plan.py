@@ -144,6 +144,14 @@ readings:
     - What P(pyops.uwsgi.uwsgi_info#module) read on the host. With O(apps), one per app, by name.
   returned: success
   type: dict
+tls_files_sites:
+  description:
+    - With O(apps), the nginx site (the P(pyops.uwsgi.nginx#role) role's site variables) of each app
+      whose HTTPS certificate and key come from files (C(app_tls=files)), for the nginx role's
+      entry point C(check) to read and check before anything changes.
+  returned: with O(apps)
+  type: list
+  elements: dict
 errors:
   description: One message per broken rule, each naming the variable and the fix.
   returned: failure

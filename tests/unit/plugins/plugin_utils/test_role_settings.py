@@ -105,11 +105,91 @@ def test_choices_with_ansibles_message():
     ]
 
 
-def test_a_value_of_the_wrong_type_with_ansibles_message():
+def test_a_value_of_the_wrong_type_is_one_line():
     _settings, errors = validate({"nginx_site_name": "shop", "nginx_site_uwsgi_read_timeout": "1m"})
-    [error] = errors
-    assert error.startswith("argument 'nginx_site_uwsgi_read_timeout' is of type str")
-    assert "int" in error
+    assert errors == ["nginx_site_uwsgi_read_timeout: expected int, got str '1m'"]
+
+
+APP = role_settings.spec_options("app")
+# Values of the wrong type, as the app role's settings: each one line naming the variable, the
+# value's type and the type wanted (the value too, when a scalar was wanted).
+WRONG_TYPES = {
+    "a word for a number": (
+        {"app_harakiri": "soon"},
+        ["app_harakiri: expected int, got str 'soon'"],
+    ),
+    "a word for a boolean": (
+        {"app_nginx_site": "maybe"},
+        ["app_nginx_site: expected bool, got str 'maybe'"],
+    ),
+    "a list for a dict": (
+        {"app_uwsgi_options": ["master"]},
+        ["app_uwsgi_options: expected dict, got list"],
+    ),
+    # A string where a dict was wanted may be a secret: its value is not shown.
+    "a string for the environment": (
+        {"app_env": "s3cret-token"},
+        ["app_env: expected dict, got str"],
+    ),
+    "a word for a number in a list item": (
+        {"app_workers": [{"name": "celery", "command": ["celery"], "count": "lots"}]},
+        ["app_workers.count: expected int, got str 'lots'"],
+    ),
+    # Each bad element once; Ansible's search for no_log values stumbles on them unnamed too.
+    "elements that are not dicts": (
+        {"app_shared_paths": ["media", 3]},
+        [
+            "app_shared_paths: expected a list of dict, got an element of type str",
+            "app_shared_paths: expected a list of dict, got an element of type int",
+        ],
+    ),
+    "a dict for a number": (
+        {"app_harakiri": {"seconds": 30}},
+        ["app_harakiri: expected int, got dict"],
+    ),
+    "a long value, cut": (
+        {"app_harakiri": "x" * 100},
+        [f"app_harakiri: expected int, got str '{'x' * 37}...'"],
+    ),
+}
+
+
+@pytest.mark.parametrize(("raw", "expected"), WRONG_TYPES.values(), ids=WRONG_TYPES.keys())
+def test_wrong_types_of_the_app_role(raw, expected):
+    _settings, errors = validate({"app_name": "shop", **raw}, role="app", options=APP)
+    assert errors == expected
+
+
+def test_a_wrong_type_of_the_uwsgi_role():
+    options = role_settings.spec_options("uwsgi")
+    _settings, errors = validate({"uwsgi_uwsgitop": "perhaps"}, role="uwsgi", options=options)
+    assert errors == ["uwsgi_uwsgitop: expected bool, got str 'perhaps'"]
+
+
+def test_two_wrong_values_of_one_type_in_a_list_are_named_without_value():
+    raw = {"app_workers": [{"name": "a", "command": ["a"], "count": n} for n in ("x", "y")]}
+    _settings, errors = validate({"app_name": "shop", **raw}, role="app", options=APP)
+    assert errors == ["app_workers.count: expected int, got str"] * 2
+
+
+def test_the_value_of_a_no_log_option_is_not_shown():
+    options = {"probe_token": {"type": "int", "no_log": True}}
+    _settings, errors = validate({"probe_token": "s3cret"}, role="probe", options=options)
+    assert errors == ["probe_token: expected int, got str"]
+
+
+def test_a_wrong_type_under_a_context():
+    _settings, errors = validate(
+        {"app_name": "shop", "app_harakiri": "soon"}, "app shop", role="app", options=APP
+    )
+    assert errors == ["app shop: app_harakiri: expected int, got str 'soon'"]
+
+
+def test_other_messages_stay_ansibles():
+    _settings, errors = validate(
+        {"app_name": "shop", "app_uwsgi_method": 3}, role="app", options=APP
+    )
+    assert errors == ["value of app_uwsgi_method must be one of: plugin, pip, got: 3"]
 
 
 def test_a_missing_required_setting():
