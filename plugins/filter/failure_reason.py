@@ -79,14 +79,21 @@ def _not_run(result):
     return f"[Errno {rc}] {os.strerror(rc)}: '{words[0]}'" if words else None
 
 
-def _texts(result):
-    """The failed result's output and message, as lists of lines, most telling first."""
+def _texts(result, with_msg=True):
+    """The failed result's output (and message), as lists of lines, most telling first."""
     not_run = _not_run(result)
     texts = [[not_run]] if not_run else []
-    for key in ("stderr", "module_stderr", "stdout", "module_stdout", "msg"):
-        value = result.get(key)
-        if isinstance(value, str) and value.strip():
-            texts.append(_lines(value))
+    # ansible.builtin.unarchive keeps tar's output apart, in extract_results.
+    extracted = result.get("extract_results")
+    extracted = extracted if isinstance(extracted, Mapping) else {}
+    values = [
+        *(result.get(key) for key in ("stderr", "module_stderr")),
+        extracted.get("err"),
+        *(result.get(key) for key in ("stdout", "module_stdout")),
+        extracted.get("out"),
+        result.get("msg") if with_msg else None,
+    ]
+    texts += [_lines(value) for value in values if isinstance(value, str) and value.strip()]
     return texts
 
 
@@ -136,7 +143,11 @@ def failure_reason(result, task=""):
             " values."
         )
     texts = _texts(result)
-    line, fix = _match(texts, _DECIDE_OVER_MESSAGE)
+    # A command's own message may hold the cause (an older ansible-core's "[Errno 2] No such file
+    # or directory: b'/usr/bin/python3.9'"); a message without output (ansible.builtin.fail saying
+    # why, perhaps quoting a full disk itself) is kept whole.
+    ran = any(key in result for key in ("rc", "cmd", "stderr", "stdout", "extract_results"))
+    line, fix = _match(_texts(result, with_msg=ran), _DECIDE_OVER_MESSAGE)
     msg = result.get("msg")
     if not line and isinstance(msg, str) and msg.strip() and not _GENERIC.search(msg.strip()):
         return msg.strip()

@@ -148,6 +148,30 @@ def test_a_full_disk_as_venv_says_it():
     )
 
 
+def test_a_full_disk_when_the_code_is_unpacked():
+    # ansible.builtin.unarchive on a full tmpfs: its message names the archive, tar's the cause.
+    result = {
+        "failed": True,
+        "dest": "/srv/shop/releases/r1/code",
+        "extract_results": {
+            "cmd": ["/usr/bin/tar", "--extract", "-C", "/srv/shop/releases/r1/code", "-z"],
+            "err": "/usr/bin/tar: ./myflask.py: Cannot write: No space left on device\n"
+            "/usr/bin/tar: ./wsgi.py: Cannot write: No space left on device\n/usr/bin/tar:"
+            " Exiting with failure status due to previous errors\n",
+            "out": "",
+            "rc": 2,
+        },
+        "handler": "TgzArchive",
+        "msg": "failed to unpack /root/.ansible/tmp/ansible-tmp-1/source to"
+        " /srv/shop/releases/r1/code",
+    }
+    assert failure_reason(result, "Unpack the code into the release, as root's") == (
+        "Unpack the code into the release, as root's failed: \"/usr/bin/tar: ./myflask.py: Cannot"
+        ' write: No space left on device"; the filesystem it writes to is full: free space there'
+        " (or lower app_keep_releases)."
+    )
+
+
 def test_a_missing_requirements_file_is_pips_error_line():
     result = {
         "failed": True,
@@ -177,6 +201,29 @@ def test_a_full_disk_decides_even_over_a_tasks_own_message():
         "stderr": "OSError: [Errno 28] No space left on device",
     }
     assert failure_reason(result).startswith('A task failed: "OSError: [Errno 28] No space left')
+
+
+def test_a_message_that_quotes_a_full_disk_itself_is_not_quoted_again():
+    # The app's rescue passes on the message of the build's rescue, which quoted the disk already.
+    msg = (
+        "Release r1 of shop could not be built. Install pip into the release's virtualenv failed:"
+        ' "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on'
+        ' device"; the filesystem it writes to is full: free space there.'
+    )
+    assert failure_reason({"failed": True, "changed": False, "msg": msg}, "Stop") == msg
+
+
+def test_an_older_ansible_cores_missing_command_is_quoted_from_its_message():
+    result = {
+        "failed": True,
+        "rc": 2,
+        "cmd": ["/usr/bin/python3.9", "-m", "venv", "--without-pip", "/srv/shop/releases/r1/venv"],
+        "msg": "[Errno 2] No such file or directory: b'/usr/bin/python3.9'",
+    }
+    assert failure_reason(result, VENV).startswith(
+        f"{VENV} failed: \"[Errno 2] No such file or directory: b'/usr/bin/python3.9'\"; that"
+        " interpreter is not installed"
+    )
 
 
 def test_a_result_hidden_by_no_log_names_the_task_and_says_why():
