@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 
 from ansible.errors import AnsibleFilterError
 
@@ -18,6 +19,14 @@ _START = re.compile(r"\*\*\* Starting uWSGI ", re.IGNORECASE)
 _READY = re.compile(r"\bWSGI app \d+ \(mountpoint='[^']*'\) ready", re.IGNORECASE)
 # How a start ends: the app loaded, or uWSGI gave up on it.
 _OUTCOME = re.compile(_READY.pattern + r"|unable to load app \d+|no app loaded", re.IGNORECASE)
+# journalctl --output=short-iso(-precise): "2026-12-07T07:05:30.123456+00:00 host ident[pid]: ".
+_ISO_STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:?\d\d|Z)?) ")
+_READY_IN = re.compile(r"\bWSGI app \d+ \(mountpoint='[^']*'\) ready in (\d+) seconds")
+# systemd gave up on a start (TimeoutStartSec): systemd-run's words, then the journal's.
+_TIMED_OUT = re.compile(
+    r"failed because a timeout was exceeded|start operation timed out|Failed with result 'timeout'",
+    re.IGNORECASE,
+)
 _PYTHON_VERSION = re.compile(r"\bPython version: (\d+\.\d+)", re.IGNORECASE)
 # Python 3 says ModuleNotFoundError: No module named 'x'; older ones ImportError: No module named x.
 _NO_MODULE = re.compile(r"\b(?:ModuleNotFoundError|ImportError): No module named '?([\w.]+)")
@@ -118,9 +127,11 @@ def _newest(lines, pattern):
 class _Evidence:
     """The lines, the probe and the app, as the rules look at them."""
 
-    def __init__(self, log_lines, app, probe, nginx_lines):
+    def __init__(self, log_lines, app, probe, nginx_lines, start=None):
         self.app = app
         self.probe = probe or {}
+        self.start = start or {}
+        self.stamped = _stamped(log_lines)
         self.nginx = _clean(nginx_lines)
         ident = f"uwsgi-{app['name']}" if app.get("name") else None
         self.log = _current_start(_clean(log_lines, ident))
@@ -155,6 +166,66 @@ class _Evidence:
         if path and socket and path not in (socket, self.get("nginx_socket")):
             return f"nginx connects to {path}, but the app's socket is {socket}. "
         return ""
+
+
+def _stamped(lines):
+    """(time or None, message) of each line; the time from journalctl's short-iso(-precise)."""
+    if isinstance(lines, str):
+        lines = [lines]
+    stamped = []
+    for item in lines if isinstance(lines, (list, tuple)) else []:
+        for raw in str(item).splitlines():
+            found = _ISO_STAMP.match(raw.strip())
+            try:
+                when = datetime.fromisoformat(found.group(1)) if found else None
+            except ValueError:
+                when = None
+            stamped.append((when, _JOURNAL_PREFIX.sub("", raw.strip()).strip()))
+    return stamped
+
+
+def _import_timed_out(evidence):
+    stamped = evidence.stamped
+    # The newest start's timeout (the log may hold an earlier try's).
+    newest = next((i for i in reversed(range(len(stamped))) if _START.search(stamped[i][1])), 0)
+    timed_out = next(
+        (i for i in range(newest, len(stamped)) if _TIMED_OUT.search(stamped[i][1])), None
+    )
+    said = [raw.strip() for raw in str(evidence.start.get("stderr") or "").splitlines()]
+    if timed_out is None and not _newest(said, _TIMED_OUT)[0]:
+        return None
+    before = stamped[newest:] if timed_out is None else stamped[newest:timed_out]
+    # The app was ready before systemd gave up: something else hung, not the import.
+    if any(_READY.search(line) for _, line in before):
+        return None
+    started = next((i for i in reversed(range(len(before))) if _START.search(before[i][1])), None)
+    timeout = evidence.get("health_timeout")
+    setting = f"app_health_timeout ({timeout} s)" if timeout else "app_health_timeout"
+    began, ended = (
+        (before[started][0] if started is not None else None),
+        (stamped[timed_out][0] if timed_out is not None else None),
+    )
+    if began and ended:
+        so_far = (
+            f"uWSGI started at {began:%H:%M:%S} and had been importing the app for"
+            f" {(ended - began).total_seconds():.0f} s without finishing"
+        )
+    elif timeout:
+        so_far = f"uWSGI had been importing the app for about {timeout} s without finishing"
+    else:
+        so_far = "uWSGI had not finished importing the app"
+    # uWSGI goes on importing after the timeout (it takes the stop signal once the app is in), and
+    # may say how long the import took in all.
+    after = stamped[timed_out:] if timed_out is not None else []
+    took = next((_READY_IN.search(line) for _, line in after if _READY_IN.search(line)), None)
+    if took:
+        so_far += f"; it was ready {took.group(1)} s after it began, too late"
+    line = stamped[timed_out][1] if timed_out is not None else _newest(said, _TIMED_OUT)[0]
+    return line, (
+        f"The canary was still loading the app when {setting} ran out: {so_far}. Raise"
+        " app_health_timeout above the time the import takes, or make the import faster (open"
+        " connections, load data or models on first use rather than at import)."
+    )
 
 
 def _python_mismatch(evidence):
@@ -321,6 +392,8 @@ def _shared_across_fork(evidence):
 # that loaded and answered badly comes after the load errors. Ids of the tutorials' pitfalls are
 # theirs; the others name what went wrong.
 _RULES = (
+    # A start systemd gave up on says nothing else: no error was logged, the import just ran long.
+    ("timeout", "Import slower than app_health_timeout", _import_timed_out),
     ("reach", "Code out of the service's reach", _out_of_reach),
     ("003", "Plugin embeds another Python", _python_mismatch),
     ("1a", "Wrong entry point", _entry_module_missing),
@@ -355,8 +428,10 @@ def _decisive(evidence):
     return line, setting
 
 
-def uwsgi_diagnose(log_lines, app, probe=None, nginx_lines=None):
-    """Name the pitfall that LOG_LINES, NGINX_LINES and PROBE show for APP.
+def uwsgi_diagnose(log_lines, app, probe=None, nginx_lines=None, start=None):
+    """Name the pitfall that LOG_LINES, NGINX_LINES, PROBE and START show for APP.
+
+    START is the canary's start (the registered result of its systemd-run: stderr, end, delta).
 
     Returns a dict with ``id``, ``title``, the decisive ``line`` (journal prefix removed), the
     ``fix`` in terms of the role's variables and a one-line ``message`` for a failed task.
@@ -367,7 +442,11 @@ def uwsgi_diagnose(log_lines, app, probe=None, nginx_lines=None):
         raise AnsibleFilterError(
             f"uwsgi_diagnose: probe must be a dict or null, got {type(probe).__name__}"
         )
-    evidence = _Evidence(log_lines, app, probe, nginx_lines)
+    if start is not None and not isinstance(start, Mapping):
+        raise AnsibleFilterError(
+            f"uwsgi_diagnose: start must be a dict or null, got {type(start).__name__}"
+        )
+    evidence = _Evidence(log_lines, app, probe, nginx_lines, start)
     for pitfall, title, rule in _RULES:
         found = rule(evidence)
         if found:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,69 @@ def test_the_health_check_asks_for_a_host_the_app_serves(host):
     assert rc == 0, output[-3000:]
     assert http(host, "/", "www.strict.test")[0] == 200
     assert http(host, "/", "other.strict.test")[0] == 400
+
+
+# A secret no output may show: not the plan, a diff, a loop label or a failure's message.
+MARKER = "pyops-marker-secret-7f3a9c"
+SLOW_IMPORT = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "slow_import"
+
+
+def output_of(result):
+    return result.stdout + result.stderr
+
+
+def test_check_diff_verbose_shows_what_would_change_but_no_app_env_value(host):
+    # A new app_env value changes the environment file, the vassal and a release's envdir (a
+    # value with a line break goes to a file of its own): each would show it in a diff.
+    secret = {"PYOPS_SECRET": MARKER, "PYOPS_SECRET_LINES": f"{MARKER}\nsecond line"}
+    result = ansible_playbook(
+        CONVERGE,
+        host.backend.get_hostname(),
+        {"app_env": secret},
+        tags=["shop"],
+        options=["--check", "--diff", "-v"],
+    )
+    output = output_of(result)
+    assert result.returncode == 0, output[-3000:]
+    assert MARKER not in output, output[output.index(MARKER) - 2000 :][:3000]
+    # It still says what would change.
+    assert "changed: [" in output and "(diff not shown, it holds app_env)" in output
+    assert not any(line.startswith("changed=0") for line in output.split()), output[-1500:]
+
+
+def test_an_import_slower_than_the_health_timeout_is_named_and_hides_app_env(host):
+    # The canary of an app still importing when app_health_timeout (20 s here) runs out: the
+    # message names the setting, its value and how long the import ran. The deploy fails with
+    # app_env values in the canary's configuration, the vassal and an envdir, shown nowhere, also
+    # with --diff and -v.
+    before = serving(host)
+    result = ansible_playbook(
+        CONVERGE,
+        host.backend.get_hostname(),
+        {
+            "app_src_dir": str(SLOW_IMPORT),
+            # uWSGI takes no stop signal while it imports: systemd kills it after this + 15 s.
+            "app_worker_reload_mercy": 1,
+            "app_env": {"PYOPS_SECRET": MARKER, "PYOPS_SECRET_LINES": f"{MARKER}\nsecond line"},
+        },
+        tags=["shop"],
+        options=["--diff", "-v"],
+    )
+    output = output_of(result)
+    flat = " ".join(output.split())
+    assert result.returncode != 0, flat[-3000:]
+    assert "failed its canary, so nothing was switched" in flat, flat[-3000:]
+    assert "Import slower than app_health_timeout" in flat, flat[-3000:]
+    assert "when app_health_timeout (20 s) ran out" in flat
+    assert re.search(r"had been importing the app for (19|2\d) s without finishing", flat), flat
+    assert "Raise app_health_timeout" in flat
+    assert "No known pitfall matched" not in flat
+    assert MARKER not in output, output[output.index(MARKER) - 2000 :][:3000]
+    # The secret was there to leak: the canary's configuration of that release holds it.
+    canaries = host.check_output("grep -l %s /srv/shop/releases/*/canary.ini || true", MARKER)
+    assert canaries, "the marker never reached the host; this test proves nothing"
+    assert serving(host) == before
+    assert http(host, "/", "shop.test")[0] == 200
 
 
 def test_a_good_deploy_after_the_failures_changes_nothing(host):

@@ -556,3 +556,124 @@ def test_an_unknown_cause_still_quotes_the_decisive_line_and_a_setting():
     result = uwsgi_diagnose(lines, APP, {"error": "refused", "error_message": "refused"})
     assert result["id"] == "unknown"
     assert f'The decisive line: "{failed}" (look at app_socket).' in result["message"]
+
+
+# A canary of an app whose import sleeps 60 s, with app_health_timeout 20, as
+# `journalctl --unit=uwsgi-canary-shop --output=short-iso-precise` showed it on Debian testing
+# (systemd 258, uWSGI 2.0.31-debian, Python 3.14); uWSGI's start-up chatter trimmed.
+def _canary(stamp, ident, line):
+    return f"2026-12-07T07:08:{stamp}+00:00 uwsgi-pitfalls {ident}: {line}"
+
+
+_RELEASE = "/srv/shop/releases/3b9d58291a5e"
+SLOW_IMPORT = [
+    _canary(
+        "21.751140",
+        "systemd[1]",
+        f"Starting uwsgi-canary-shop.service - [systemd-run] /usr/bin/uwsgi-core --ini"
+        f" {_RELEASE}/canary.ini...",
+    ),
+    *(
+        _canary("21.794619", "uwsgi-core[5211]", line)
+        for line in [
+            f"[uWSGI] getting INI configuration from {_RELEASE}/canary.ini",
+            "*** Starting uWSGI 2.0.31-debian (64bit) on [Mon Dec  7 07:08:21 2026] ***",
+            f"chdir() to {_RELEASE}/code",
+            "uwsgi socket 0 bound to UNIX address /run/uwsgi/shop/canary.sock fd 4",
+            "Python version: 3.14.8 (main, Oct  1 2026, 19:55:55) [GCC 16.2.0]",
+            "Python main interpreter initialized at 0x7f890d875900",
+            "*** Operational MODE: preforking ***",
+            f"added {_RELEASE}/code/ to pythonpath.",
+        ]
+    ),
+    _canary(
+        "41.857842",
+        "systemd[1]",
+        "uwsgi-canary-shop.service: start operation timed out. Terminating.",
+    ),
+]
+SLOW_IMPORT_KILLED = [
+    _canary("57.857974", "systemd[1]", f"uwsgi-canary-shop.service: {line}")
+    for line in [
+        "State 'stop-sigterm' timed out. Killing.",
+        "Killing process 5211 (uwsgi-core) with signal SIGKILL.",
+        "Main process exited, code=killed, status=9/KILL",
+        "Failed with result 'timeout'.",
+    ]
+]
+# With a longer stop timeout, the import ends meanwhile: uWSGI says how long it took.
+SLOW_IMPORT_READY_LATE = [
+    _canary(
+        "59.000000",
+        "uwsgi-core[5211]",
+        "WSGI app 0 (mountpoint='') ready in 60 seconds on interpreter 0x7f5970d6f900 pid: 5211"
+        " (default app)",
+    ),
+    _canary("59.000100", "uwsgi-core[5211]", "spawned uWSGI worker 1 (pid: 5212, cores: 1)"),
+]
+SYSTEMD_RUN_TIMEOUT = {
+    "rc": 1,
+    "stderr": "Job for uwsgi-canary-shop.service failed because a timeout was exceeded.\nSee"
+    ' "systemctl status uwsgi-canary-shop.service" and "journalctl -xeu'
+    ' uwsgi-canary-shop.service" for details.',
+    "delta": "0:00:36.112731",
+}
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (
+            SLOW_IMPORT + SLOW_IMPORT_KILLED,
+            "had been importing the app for 20 s without finishing.",
+        ),
+        (
+            SLOW_IMPORT + SLOW_IMPORT_READY_LATE + SLOW_IMPORT_KILLED,
+            "had been importing the app for 20 s without finishing; it was ready 60 s after it"
+            " began, too late.",
+        ),
+    ],
+    ids=["killed", "ready-too-late"],
+)
+def test_an_import_slower_than_the_health_timeout_names_the_setting_and_the_time(lines, expected):
+    result = uwsgi_diagnose(lines, app(health_timeout=20), start=SYSTEMD_RUN_TIMEOUT)
+    assert result["id"] == "timeout"
+    assert result["line"] == "uwsgi-canary-shop.service: start operation timed out. Terminating."
+    assert result["message"].startswith(
+        'Import slower than app_health_timeout: "uwsgi-canary-shop.service: start operation timed'
+        ' out. Terminating.". The canary was still loading the app when app_health_timeout (20 s)'
+        " ran out: uWSGI started at 07:08:21 and "
+    )
+    assert expected in result["message"]
+    assert "Raise app_health_timeout" in result["message"]
+    assert "No known pitfall" not in result["message"]
+
+
+def test_a_timeout_without_times_says_the_timeout_from_systemd_runs_words():
+    # --output=cat: no times; only systemd-run's own words say that it timed out.
+    lines = [line.split(": ", 1)[1] for line in SLOW_IMPORT[:-1]]
+    result = uwsgi_diagnose(lines, app(health_timeout=20), start=SYSTEMD_RUN_TIMEOUT)
+    assert result["id"] == "timeout"
+    assert result["line"].startswith("Job for uwsgi-canary-shop.service failed because a timeout")
+    assert "importing the app for about 20 s without finishing" in result["fix"]
+
+
+def test_a_timeout_after_the_app_was_ready_is_not_a_slow_import():
+    ready = SLOW_IMPORT[:-1] + SLOW_IMPORT_READY_LATE + SLOW_IMPORT[-1:]
+    result = uwsgi_diagnose(ready, app(health_timeout=20), start=SYSTEMD_RUN_TIMEOUT)
+    assert result["id"] != "timeout"
+
+
+def test_a_start_that_failed_otherwise_is_not_a_timeout():
+    start = {
+        "rc": 1,
+        "stderr": "Job for uwsgi-canary-shop.service failed because the control"
+        " process exited with error code.",
+    }
+    result = uwsgi_diagnose(failed_start(ENTRY_MISSING), app(wsgi_module="wsgi2"), start=start)
+    assert result["id"] == "1a"
+
+
+def test_start_must_be_a_result():
+    with pytest.raises(AnsibleFilterError, match="start must be a dict"):
+        uwsgi_diagnose([], APP, start="timeout")
