@@ -47,7 +47,15 @@ def test_check_mode_shows_a_new_setting_and_changes_nothing(host):
         for app in scenario_apps()
     ]
     changed, output = check(host, {"uwsgi_apps": apps})
-    # Each app's configuration would change (the diff says how), and each would be reloaded.
+    # Each app's configuration would change, and each would be reloaded; app_env's values are often
+    # secrets, so the change is reported by its task and the value is never printed.
     assert changed >= 2, output[-3000:]
-    assert output.count("+env = CHECKED=in check mode") == 2, output[-3000:]
+    configs = re.findall(
+        r"^TASK \[pyops\.uwsgi\.app : Hand the Emperor the vassal[^\n]*\n(?:changed|ok): ",
+        output,
+        re.MULTILINE,
+    )
+    assert len(configs) == 2, output[-3000:]
+    assert all(c.endswith("changed: ") for c in configs), configs
+    assert "in check mode" not in output, output[-3000:]
     assert state(host) == before
