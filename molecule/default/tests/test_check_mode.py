@@ -43,19 +43,19 @@ def test_check_mode_on_the_converged_host_reports_no_change(host):
 def test_check_mode_shows_a_new_setting_and_changes_nothing(host):
     before = state(host)
     apps = [
-        {**app, "app_env": {**app.get("app_env", {}), "CHECKED": "in check mode"}}
+        {**app, "app_env": {**app.get("app_env", {}), "CHECKED": "value-only-in-app-env-7f3c"}}
         for app in scenario_apps()
     ]
     changed, output = check(host, {"uwsgi_apps": apps})
     # Each app's configuration would change, and each would be reloaded; app_env's values are often
     # secrets, so the change is reported by its task and the value is never printed.
     assert changed >= 2, output[-3000:]
-    configs = re.findall(
-        r"^TASK \[pyops\.uwsgi\.app : Hand the Emperor the vassal[^\n]*\n(?:changed|ok): ",
-        output,
-        re.MULTILINE,
-    )
+    configs = [
+        block
+        for block in output.split("\nTASK [")
+        if block.startswith("pyops.uwsgi.app : Hand the Emperor the vassal")
+    ]
     assert len(configs) == 2, output[-3000:]
-    assert all(c.endswith("changed: ") for c in configs), configs
-    assert "in check mode" not in output, output[-3000:]
+    assert all("\nchanged: [" in block for block in configs), configs
+    assert "value-only-in-app-env-7f3c" not in output, output[-3000:]
     assert state(host) == before
