@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.pyops.uwsgi.plugins.module_utils._app import rules, rules_app, schema
+from ansible_collections.pyops.uwsgi.plugins.module_utils._app import assembly, rules, rules_app
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app.model import (
     APPS_MEMORY_SHARE,
     CANARY_SOCKET,
@@ -116,10 +116,10 @@ def make_plan(
     errors = rules.errors(app, controller)
     if errors:
         return {"errors": errors}
-    texts, error = schema.render(app)
+    texts, error = assembly.render(app)
     if error:
         return {"errors": [error]}
-    return {"errors": [], "plan": schema.assemble(app, texts)}
+    return {"errors": [], "plan": assembly.assemble(app, texts)}
 
 
 def host_request(

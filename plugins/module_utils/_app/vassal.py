@@ -212,7 +212,7 @@ def merged_plugins(app: App) -> list[str]:
 
 
 def render(app: App) -> tuple[dict[str, t.Any] | None, str | None]:
-    """({options, generation, vassal, canary}: the two ini texts), or (None, error)."""
+    """({generation, vassal, canary}: the two ini texts), or (None, error)."""
     known = app.host.get("uwsgi_options")
     merged = options(app)
     generation = digest([merged, environment(app)[1]], 8)
@@ -234,7 +234,6 @@ def render(app: App) -> tuple[dict[str, t.Any] | None, str | None]:
         return None, f"{setting_of(app, exc)}: {exc}"
     header = "# " + HEADER.format(what=f"Release {app.release}", name=app.name) + "\n"
     texts = {
-        "options": merged,
         "generation": generation,
         "vassal": header + vassal,
         "canary": canary_ini,
