@@ -2,7 +2,8 @@
 
 What the app role's tasks and templates read of the plan exists in the schema; every field of the
 schema has a reader (a task, a template, the Python that takes the plan, or a consumer the plan
-hands a part of whole); and the plans made have the schema's shape.
+hands a part of whole); the plans made have the schema's shape; and the action's RETURN
+documentation (plugins/modules/app_plan.py) is the schema's, field for field.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 from ansible_collections.pyops.uwsgi.plugins.module_utils import app_state
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app import schema
 from ansible_collections.pyops.uwsgi.plugins.modules import app_commands
+from ansible_collections.pyops.uwsgi.plugins.modules import app_plan as app_plan_doc
 from ansible_collections.pyops.uwsgi.tests.unit.plugins import stand_in
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -355,3 +357,39 @@ def test_the_state_has_the_schema_s_shape():
     state = app_state.compare(plan, found, "/var/log/nginx/error.log")
     assert _conforms({**plan, "state": state}, schema.Plan) == []
     assert set(state) == set(t.get_type_hints(schema.State))
+
+
+# --- RETURN documents the schema ----------------------------------------------------------------
+
+
+_RETURN_TYPES = {str: "str", int: "int", bool: "bool", list: "list", dict: "dict"}
+
+
+def return_doc(kind=schema.Plan, prefix=""):
+    """The RETURN entries (contains) of the TypedDict KIND, generated from the schema."""
+    doc = {}
+    for name, field in t.get_type_hints(kind).items():
+        entry = {"description": DOCS[kind.__name__][name]}
+        if name in kind.__optional_keys__:
+            entry["returned"] = (
+                "with O(read_state)" if prefix + name == "state" else "where C(app_tls) is not none"
+            )
+        inner = _typed_dict(field)
+        origin = t.get_origin(field) or field
+        entry["type"] = "dict" if inner is field else _RETURN_TYPES[origin]
+        if origin is list:
+            element = t.get_args(field)[0]
+            entry["elements"] = "dict" if inner else _RETURN_TYPES[element]
+        if inner:
+            entry["contains"] = return_doc(inner, f"{prefix}{name}.")
+        doc[name] = entry
+    return doc
+
+
+def test_return_documents_the_plan_as_the_schema_declares_it():
+    documented = yaml.safe_load(app_plan_doc.RETURN)["plan"]["contains"]
+    expected = return_doc()
+    assert documented == expected, (
+        "RETURN's plan.contains differs from module_utils/_app/schema.py; it should read:\n"
+        + yaml.safe_dump({"contains": expected}, sort_keys=False, width=80)
+    )
