@@ -12,8 +12,8 @@ the unit files, the tmpfiles entry, the nginx site, the health check and the dia
 This module is the front; the work is done in the private package ``_app``, one concern a module:
 ``model`` (the app resolved: identity, paths, supervisor, sizing), ``rules`` (the table of rules by
 name), ``vassal`` (the vassal and the canary), ``units`` (systemd units and sandbox, workers, jobs
-and phases), ``site`` (nginx site, health check, diagnosis) and ``schema`` (the plan's shape and
-its assembly).
+and phases), ``site`` (nginx site, health check, diagnosis), ``schema`` (the plan's shape, field
+by field) and ``assembly`` (a plan of that shape made from the others).
 
 Pure: no I/O. The action plugin pyops.uwsgi.app_plan gathers the readings and calls this.
 """
