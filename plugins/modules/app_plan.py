@@ -148,7 +148,7 @@ plan:
           description: The items of directories the host does not have as planned.
           type: list
           elements: dict
-          contains:
+          contains: &Directory
             path:
               description: The directory.
               type: str
@@ -370,19 +370,7 @@ plan:
       description: The directories the role creates, in order.
       type: list
       elements: dict
-      contains:
-        path:
-          description: The directory.
-          type: str
-        owner:
-          description: Its owner.
-          type: str
-        group:
-          description: Its group.
-          type: str
-        mode:
-          description: Its mode, as four octal digits.
-          type: str
+      contains: *Directory
     envdir:
       description: 'What an env line cannot carry: files of uWSGI''s envdir, one per
         variable.'
@@ -710,7 +698,7 @@ plan:
         build:
           description: app_build_commands, which may write the code.
           type: dict
-          contains:
+          contains: &PhaseCommands
             commands:
               description: The commands, in order.
               type: list
@@ -730,23 +718,7 @@ plan:
         release:
           description: app_release_commands, run before the release serves.
           type: dict
-          contains:
-            commands:
-              description: The commands, in order.
-              type: list
-              elements: dict
-              contains:
-                command:
-                  description: The program and its arguments.
-                  type: list
-                  elements: str
-                creates:
-                  description: A path in the code whose existence skips the command;
-                    empty for none.
-                  type: str
-            sandbox:
-              description: The sandbox they run in.
-              type: dict
+          contains: *PhaseCommands
     workers:
       description: The units of app_workers and app_jobs.
       type: dict

@@ -15,8 +15,8 @@ import re
 
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app import units
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app.model import App, Checks, Rule
+from ansible_collections.pyops.uwsgi.plugins.module_utils._app.rules_serving import URL_PREFIX
 
-_URL_PREFIX = re.compile(r"^/[^ ;{}]*/$")
 _WORKER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _SHARED_PATH = re.compile(r"^[A-Za-z0-9_.@+-]+(/[A-Za-z0-9_.@+-]+)*$")
 
@@ -119,7 +119,7 @@ def shared_urls(app: App, controller: dict) -> Checks:
     urls = [item["url"] for item in s["app_shared_paths"] if item["url"]]
     taken = [s["app_static_url"]] if s["app_static_url"] else []
     yield (
-        all(_URL_PREFIX.fullmatch(url) and url != "/" for url in urls)
+        all(URL_PREFIX.fullmatch(url) and url != "/" for url in urls)
         and len(set(urls + taken)) == len(urls + taken),
         "app_shared_paths urls must start and end with '/' (such as /media/), differ from each"
         f" other and from app_static_url ('{s['app_static_url']}'), and not be '/'; got {urls}.",

@@ -54,7 +54,8 @@ _GROUP_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _HOST_NAME = re.compile(
     r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*"
 )
-_URL_PREFIX = re.compile(r"^/[^ ;{}]*/$")
+# A URL prefix nginx serves a location under: app_static_url, app_shared_paths url.
+URL_PREFIX = re.compile(r"^/[^ ;{}]*/$")
 _RELATIVE_DIR = re.compile(r"^[^/ ;{}][^ ;{}]*$")
 
 
@@ -347,7 +348,7 @@ def static_location(app: App, controller: dict) -> Checks:
     yield (
         static_url == ""
         or (
-            _URL_PREFIX.fullmatch(static_url) is not None
+            URL_PREFIX.fullmatch(static_url) is not None
             and _RELATIVE_DIR.fullmatch(static_dir) is not None
             and not any(part in (".", "..") for part in static_dir.split("/"))
             and posixpath.normpath(static_dir) == static_dir.rstrip("/")

@@ -365,8 +365,10 @@ def test_the_state_has_the_schema_s_shape():
 _RETURN_TYPES = {str: "str", int: "int", bool: "bool", list: "list", dict: "dict"}
 
 
-def return_doc(kind=schema.Plan, prefix=""):
-    """The RETURN entries (contains) of the TypedDict KIND, generated from the schema."""
+def return_doc(kind=schema.Plan, prefix="", shared=None):
+    """The RETURN entries (contains) of the TypedDict KIND, generated from the schema; a section
+    type met twice is the same dict (SHARED, by class), which YAML writes once with an anchor."""
+    shared = {} if shared is None else shared
     doc = {}
     for name, field in t.get_type_hints(kind).items():
         entry = {"description": DOCS[kind.__name__][name]}
@@ -381,15 +383,32 @@ def return_doc(kind=schema.Plan, prefix=""):
             element = t.get_args(field)[0]
             entry["elements"] = "dict" if inner else _RETURN_TYPES[element]
         if inner:
-            entry["contains"] = return_doc(inner, f"{prefix}{name}.")
+            if inner.__name__ not in shared:
+                shared[inner.__name__] = return_doc(inner, f"{prefix}{name}.", shared)
+            entry["contains"] = shared[inner.__name__]
         doc[name] = entry
     return doc
 
 
+def return_yaml():
+    """RETURN's plan.contains as YAML, a section met twice anchored by its type's name."""
+    shared = {}
+    expected = return_doc(shared=shared)
+    names = {id(section): name for name, section in shared.items()}
+
+    class Dumper(yaml.SafeDumper):
+        def generate_anchor(self, node):
+            for key, found in self.represented_objects.items():
+                if found is node and key in names:
+                    return names[key]
+            return super().generate_anchor(node)
+
+    return yaml.dump({"contains": expected}, Dumper=Dumper, sort_keys=False, width=80)
+
+
 def test_return_documents_the_plan_as_the_schema_declares_it():
     documented = yaml.safe_load(app_plan_doc.RETURN)["plan"]["contains"]
-    expected = return_doc()
-    assert documented == expected, (
+    assert documented == return_doc(), (
         "RETURN's plan.contains differs from module_utils/_app/schema.py; it should read:\n"
-        + yaml.safe_dump({"contains": expected}, sort_keys=False, width=80)
+        + return_yaml()
     )
