@@ -111,34 +111,650 @@ plan:
   description:
     - Everything the role writes and checks for the app. Its result is hidden from the output,
       because the vassal's text holds C(app_env), often secrets.
-    - Keys include C(user), C(group), C(paths) (root, releases, current, socket, config, ...),
-      C(release) (id, dir, code, venv, marker, requirements, pip_environment), C(directories),
-      C(tmpfiles), C(vassal) (options, generation, text), C(canary) (ini, socket, unit), C(unit)
-      (name, service and socket unit texts), C(journal), C(nginx_site) (the
-      P(pyops.uwsgi.nginx#role) role's site variables), C(health) (url, host, path, timeout)
-      and C(diagnose).
+    - Its shape is declared once, field by field, in C(plugins/module_utils/_app/schema.py); a unit
+      test holds this documentation to it, and another that every field has a reader.
   returned: success
   type: dict
   contains:
     state:
-      description:
-        - With O(read_state), the app on the host compared with the plan (C(compare) in
-          C(plugins/module_utils/app_state.py)).
-        - C(release_built) and C(current_release) (the release planned is built, the one serving
-          now); C(deployed_text) (the configuration serving now) and C(deploying) (it or the
-          release differs, so the deploy steps run); C(group_differs), C(user_differs),
-          C(directories_differing) (items of C(directories)), C(tmpfiles_differs),
-          C(environment_dir_differs), C(environment_file_differs); what is to go,
-          C(releases_to_remove) (beyond C(app_keep_releases), never the release planned),
-          C(envdirs_to_remove), C(environment_files_to_remove), C(units_to_disable) and
-          C(unit_files_to_remove) (workers and jobs no longer wanted); C(nginx_error_log_size).
-        - C(environment_file_new) and C(envdir_new) (written by this run, read by no unit; a
-          deploy that fails removes them).
-        - Whether each group of steps has anything to do, all booleans, C(account_differs) (group,
-          user, tmpfiles or a directory), C(environment_differs), C(workers_due) (workers or jobs
-          wanted, or some to take out) and C(cleanup_due) (anything to remove).
+      description: With read_state, the app on the host compared with the plan (app_state.compare).
       returned: with O(read_state)
       type: dict
+      contains:
+        release_built:
+          description: The release planned is built (its marker exists).
+          type: bool
+        current_release:
+          description: The release serving now; empty when none is deployed.
+          type: str
+        deployed_text:
+          description: The configuration serving now, put back if a deploy fails; empty
+            when none.
+          type: str
+        deploying:
+          description: The configuration, the release or a unit differs, or a deploy
+            was cut short.
+          type: bool
+        canary_left:
+          description: 'A canary''s socket exists outside a deploy: one was cut short.'
+          type: bool
+        group_differs:
+          description: The app's group does not exist.
+          type: bool
+        user_differs:
+          description: The app's user does not exist or differs from the plan.
+          type: bool
+        directories_differing:
+          description: The items of directories the host does not have as planned.
+          type: list
+          elements: dict
+          contains: &Directory
+            path:
+              description: The directory.
+              type: str
+            owner:
+              description: Its owner.
+              type: str
+            group:
+              description: Its group.
+              type: str
+            mode:
+              description: Its mode, as four octal digits.
+              type: str
+        tmpfiles_differs:
+          description: The tmpfiles.d entry differs.
+          type: bool
+        nginx_socket_differs:
+          description: nginx's link does not point at the app's socket.
+          type: bool
+        environment_dir_differs:
+          description: The directory of the EnvironmentFiles differs.
+          type: bool
+        environment_file_differs:
+          description: The EnvironmentFile differs.
+          type: bool
+        environment_file_new:
+          description: The EnvironmentFile is written by this run and read by no unit
+            yet.
+          type: bool
+        envdir_new:
+          description: The envdir is written by this run.
+          type: bool
+        releases_to_remove:
+          description: Releases beyond app_keep_releases, never the one planned.
+          type: list
+          elements: str
+        envdirs_to_remove:
+          description: Envdirs other than this environment's.
+          type: list
+          elements: str
+        environment_files_to_remove:
+          description: EnvironmentFiles other than this environment's.
+          type: list
+          elements: str
+        units_to_disable:
+          description: Worker instances and job timers enabled but no longer wanted.
+          type: list
+          elements: str
+        unit_files_to_remove:
+          description: Unit files of workers and jobs no longer wanted.
+          type: list
+          elements: str
+        nginx_error_log_size:
+          description: 'nginx''s error log''s size: where a failed deploy''s lines begin.'
+          type: int
+        account_differs:
+          description: The group, the user, the tmpfiles entry, nginx's link or a directory
+            differs.
+          type: bool
+        environment_differs:
+          description: The EnvironmentFile or its directory differs.
+          type: bool
+        workers_due:
+          description: Workers or jobs are wanted, or some are to go.
+          type: bool
+        cleanup_due:
+          description: Releases, envdirs or EnvironmentFiles are to go.
+          type: bool
+    name:
+      description: 'The app''s name (app_name): of its user, units, files and socket.'
+      type: str
+    user:
+      description: The user the app runs as (app_user, else app_name).
+      type: str
+    group:
+      description: The app's group (app_group, else its user's name).
+      type: str
+    shell:
+      description: 'The user''s shell: it logs in nowhere.'
+      type: str
+    comment:
+      description: The user's GECOS, which marks the account as the app's for later
+        runs.
+      type: str
+    web_user:
+      description: nginx's worker user, which must be able to open the app's socket.
+      type: str
+    supervisor:
+      description: 'app_supervisor: emperor (a vassal of the Emperor) or systemd (a
+        unit of its own).'
+      type: str
+    socket_activation:
+      description: 'app_socket_activation: systemd holds the app''s socket.'
+      type: bool
+    python:
+      description: The app's Python.
+      type: dict
+      contains:
+        version:
+          description: The app's Python as X.Y (app_python_version, else the uwsgi role's
+            default).
+          type: str
+        interpreter:
+          description: The interpreter the release's virtualenv is made with.
+          type: str
+    uwsgi_binary:
+      description: The uWSGI binary that serves the app (the distribution's, or pip-built
+        for its Python).
+      type: str
+    source:
+      description: Where the release's code comes from.
+      type: dict
+      contains:
+        src_dir:
+          description: app_src_dir as an absolute path on the controller; empty for
+            a git app.
+          type: str
+        git_repo:
+          description: app_git_repo; empty for code from the controller.
+          type: str
+        git_version:
+          description: 'app_git_version: the branch, tag or commit checked out.'
+          type: str
+        git_dir:
+          description: The bare clone on the host that releases are exported from.
+          type: str
+        exclude:
+          description: Names and patterns left out of the release's code (app_src_exclude).
+          type: list
+          elements: str
+    release:
+      description: 'The release: its name, directories, packages and how many are kept.'
+      type: dict
+      contains:
+        id:
+          description: The release's name, from its code, Python and packages; empty
+            without a source.
+          type: str
+        dir:
+          description: The release's directory (releases/ID, or releases/new without
+            a source).
+          type: str
+        code:
+          description: The release's code directory.
+          type: str
+        venv:
+          description: The release's virtualenv.
+          type: str
+        marker:
+          description: 'The file written last into a built release: it is complete.'
+          type: str
+        record:
+          description: What the marker file says of the release, as JSON.
+          type: dict
+          contains:
+            release:
+              description: The release's name.
+              type: str
+            source:
+              description: The digest of the code, or the git commit.
+              type: str
+            python:
+              description: The Python the release was built for.
+              type: str
+            uwsgi_method:
+              description: app_uwsgi_method the release was built for.
+              type: str
+        requirements:
+          description: The release's requirements file; empty without app_requirements_file.
+          type: str
+        pip_packages:
+          description: app_pip_packages, installed after the requirements.
+          type: list
+          elements: str
+        pip_environment:
+          description: pip's settings as environment variables (PIP_INDEX_URL, ...).
+          type: dict
+        keep:
+          description: How many releases are kept, the one serving included (app_keep_releases).
+          type: int
+    paths:
+      description: The app's paths on the host.
+      type: dict
+      contains:
+        root:
+          description: app_root.
+          type: str
+        releases:
+          description: The directory of the releases.
+          type: str
+        current:
+          description: The link to the release serving.
+          type: str
+        socket:
+          description: The app's unix socket (app_socket, else in the uwsgi role's runtime
+            directory).
+          type: str
+        nginx_socket:
+          description: 'The link nginx connects through: to the app''s socket, or the
+            canary''s during a reload.'
+          type: str
+        config:
+          description: 'The app''s uWSGI configuration: the vassal in the Emperor''s
+            directory, or its own ini.'
+          type: str
+        emperor_vassal:
+          description: Where the app's vassal is in the Emperor's directory (removed
+            under systemd).
+          type: str
+        service_ini:
+          description: Where the app's own ini is under systemd (removed under the Emperor).
+          type: str
+        service_ini_dir:
+          description: The directory of the apps' own ini files.
+          type: str
+        tmpfiles:
+          description: The tmpfiles.d entry of the app's runtime directories.
+          type: str
+    directories:
+      description: The directories the role creates, in order.
+      type: list
+      elements: dict
+      contains: *Directory
+    envdir:
+      description: 'What an env line cannot carry: files of uWSGI''s envdir, one per
+        variable.'
+      type: dict
+      contains:
+        root:
+          description: The directory of the app's envdirs.
+          type: str
+        path:
+          description: This environment's envdir, named after its content; empty when
+            env lines carry all.
+          type: str
+        files:
+          description: 'The envdir''s files: the content of each app_env value an env
+            line cannot carry.'
+          type: dict
+    tmpfiles:
+      description: 'The text of the tmpfiles.d entry: the runtime directories and nginx''s
+        link.'
+      type: str
+    vassal:
+      description: The app's uWSGI configuration.
+      type: dict
+      contains:
+        generation:
+          description: 'The digest of the options, in every process title: which configuration
+            a process runs.'
+          type: str
+        text:
+          description: The ini text of the app's uWSGI configuration.
+          type: str
+    canary:
+      description: The new release on a socket of its own, serving while the app reloads.
+      type: dict
+      contains:
+        argv:
+          description: systemd-run's command line that starts the canary under the serving
+            unit's sandbox.
+          type: list
+          elements: str
+        ini:
+          description: 'The canary''s ini text: the vassal''s, on the canary''s socket.'
+          type: str
+        socket:
+          description: The canary's socket, beside the app's.
+          type: str
+        unit:
+          description: The canary's transient unit.
+          type: str
+    unit:
+      description: The app's own systemd units (app_supervisor systemd).
+      type: dict
+      contains:
+        name:
+          description: The app's unit, uwsgi-app-NAME.
+          type: str
+        dir:
+          description: Where unit files go.
+          type: str
+        service:
+          description: The text of the app's service unit (written under app_supervisor
+            systemd).
+          type: str
+        socket:
+          description: The text of its socket unit; empty without app_socket_activation.
+          type: str
+    journal:
+      description: journalctl's selection of the app's log.
+      type: str
+    nginx_site_enabled:
+      description: 'app_nginx_site: the role writes the app''s nginx site.'
+      type: bool
+    nginx_site:
+      description: The pyops.uwsgi.nginx role's site variables for the app.
+      type: dict
+      contains:
+        nginx_site_tls:
+          description: app_tls (only where app_tls is not none, as the keys below).
+          returned: where C(app_tls) is not none
+          type: str
+        nginx_site_tls_listen:
+          description: app_tls_listen.
+          returned: where C(app_tls) is not none
+          type: list
+          elements: str
+        nginx_site_tls_certificate:
+          description: app_tls_certificate.
+          returned: where C(app_tls) is not none
+          type: str
+        nginx_site_tls_key:
+          description: app_tls_key.
+          returned: where C(app_tls) is not none
+          type: str
+        nginx_site_tls_remote_src:
+          description: app_tls_remote_src.
+          returned: where C(app_tls) is not none
+          type: bool
+        nginx_site_tls_hsts_max_age:
+          description: app_tls_hsts_max_age.
+          returned: where C(app_tls) is not none
+          type: int
+        nginx_site_tls_hsts_include_subdomains:
+          description: app_tls_hsts_include_subdomains.
+          returned: where C(app_tls) is not none
+          type: bool
+        nginx_site_tls_hsts_preload:
+          description: app_tls_hsts_preload.
+          returned: where C(app_tls) is not none
+          type: bool
+        nginx_site_name:
+          description: 'The site''s name: the app''s.'
+          type: str
+        nginx_site_listen:
+          description: app_http_listen.
+          type: list
+          elements: str
+        nginx_site_server_names:
+          description: app_server_names.
+          type: list
+          elements: str
+        nginx_site_uwsgi_pass:
+          description: 'unix: and nginx''s link to the socket serving.'
+          type: str
+        nginx_site_uwsgi_read_timeout:
+          description: app_nginx_read_timeout, else app_harakiri + 5.
+          type: int
+        nginx_site_static_url:
+          description: app_static_url.
+          type: str
+        nginx_site_static_dir:
+          description: app_static_dir in the current release's code; empty without app_static_url.
+          type: str
+        nginx_site_client_max_body_size:
+          description: app_client_max_body_size.
+          type: str
+        nginx_site_trusted_proxies:
+          description: app_trusted_proxies.
+          type: list
+          elements: str
+        nginx_site_locations:
+          description: The shared directories served as they are (app_shared_paths with
+            a url).
+          type: list
+          elements: dict
+          contains:
+            url:
+              description: The URL prefix (app_shared_paths url).
+              type: str
+            dir:
+              description: The shared directory served under it.
+              type: str
+    health:
+      description: The health check through nginx.
+      type: dict
+      contains:
+        scheme:
+          description: https (only where app_tls is not none, as the keys below).
+          returned: where C(app_tls) is not none
+          type: str
+        address:
+          description: The address the HTTPS check connects to.
+          returned: where C(app_tls) is not none
+          type: str
+        port:
+          description: The port the HTTPS check connects to.
+          returned: where C(app_tls) is not none
+          type: int
+        ca_file:
+          description: The CA bundle the HTTPS check trusts (app_tls_ca_file, or the
+            self-signed certificate).
+          returned: where C(app_tls) is not none
+          type: str
+        path:
+          description: app_health_path.
+          type: str
+        timeout:
+          description: 'app_health_timeout: seconds a start and the health check may
+            take.'
+          type: int
+        host:
+          description: 'The Host (and TLS server name) asked for: app_health_host, else
+            one the site answers.'
+          type: str
+        url:
+          description: The URL the check asks for, through nginx.
+          type: str
+        status:
+          description: The statuses that pass (app_health_status, else any 2xx or 3xx).
+          type: list
+          elements: int
+        drain_timeout:
+          description: Seconds a probe may wait behind an instance's requests before
+            it reloads or stops.
+          type: int
+    diagnose:
+      description: What the diagnosis of a failed deploy needs (filter pyops.uwsgi.uwsgi_diagnose).
+      type: dict
+      contains:
+        name:
+          description: The app's name.
+          type: str
+        wsgi_module:
+          description: app_wsgi_module.
+          type: str
+        wsgi_callable:
+          description: app_wsgi_callable.
+          type: str
+        python_version:
+          description: The app's Python.
+          type: str
+        requirements_file:
+          description: app_requirements_file.
+          type: str
+        socket:
+          description: The app's socket.
+          type: str
+        nginx_socket:
+          description: nginx's link to the socket serving.
+          type: str
+        web_user:
+          description: nginx's worker user.
+          type: str
+        plugin:
+          description: The uWSGI plugin of the app's Python; empty for pip-built uWSGI.
+          type: str
+        root:
+          description: app_root.
+          type: str
+        unit:
+          description: 'The unit that serves the app: the Emperor''s or its own.'
+          type: str
+        health_path:
+          description: app_health_path.
+          type: str
+        health_host:
+          description: The Host the health check asks for.
+          type: str
+        health_status:
+          description: The statuses the health check takes.
+          type: list
+          elements: int
+        lazy_apps:
+          description: app_lazy_apps, as text.
+          type: str
+    stop_timeout:
+      description: Seconds to wait for the app's processes to leave a supervisor.
+      type: int
+    environment:
+      description: app_env as systemd's EnvironmentFile, for the app's commands, workers
+        and jobs.
+      type: dict
+      contains:
+        dir:
+          description: The directory of the apps' EnvironmentFiles.
+          type: str
+        file:
+          description: This environment's EnvironmentFile, named after its content.
+          type: str
+        pattern:
+          description: The names of the app's EnvironmentFiles, old ones included, as
+            a glob.
+          type: str
+        text:
+          description: 'The EnvironmentFile''s text: app_env byte for byte.'
+          type: str
+    shared:
+      description: The shared data of app_shared_paths.
+      type: dict
+      contains:
+        paths:
+          description: The directories of app_shared_paths, linked into each release's
+            code.
+          type: list
+          elements: dict
+          contains:
+            path:
+              description: The path in the code (app_shared_paths path).
+              type: str
+            link:
+              description: The link in the release's code.
+              type: str
+            parent:
+              description: The directory the link is in.
+              type: str
+            target:
+              description: The shared directory under app_state_dir/shared.
+              type: str
+    phases:
+      description: The entry point check, the project's install, the build and release
+        commands.
+      type: dict
+      contains:
+        chdir:
+          description: 'Where the commands run: the release''s code.'
+          type: str
+        env:
+          description: 'The commands'' environment: the release''s virtualenv first
+            on PATH.'
+          type: dict
+        environment_file:
+          description: The EnvironmentFile of app_env the commands read.
+          type: str
+        timeout:
+          description: app_command_timeout.
+          type: int
+        project_install:
+          description: 'app_project_install: pip installs the code itself.'
+          type: bool
+        entry_point:
+          description: The import of the entry point in the built release.
+          type: dict
+          contains:
+            python:
+              description: The release's Python.
+              type: str
+            module:
+              description: app_wsgi_module.
+              type: str
+            callable:
+              description: app_wsgi_callable.
+              type: str
+            sandbox:
+              description: The sandbox the import runs in.
+              type: dict
+        build:
+          description: app_build_commands, which may write the code.
+          type: dict
+          contains: &PhaseCommands
+            commands:
+              description: The commands, in order.
+              type: list
+              elements: dict
+              contains:
+                command:
+                  description: The program and its arguments.
+                  type: list
+                  elements: str
+                creates:
+                  description: A path in the code whose existence skips the command;
+                    empty for none.
+                  type: str
+            sandbox:
+              description: The sandbox they run in.
+              type: dict
+        release:
+          description: app_release_commands, run before the release serves.
+          type: dict
+          contains: *PhaseCommands
+    workers:
+      description: The units of app_workers and app_jobs.
+      type: dict
+      contains:
+        dir:
+          description: Where their unit files go.
+          type: str
+        units:
+          description: The unit files of app_workers and app_jobs.
+          type: list
+          elements: dict
+          contains:
+            name:
+              description: The unit file's name.
+              type: str
+            text:
+              description: Its text.
+              type: str
+        instances:
+          description: The worker instances to run.
+          type: list
+          elements: str
+        timers:
+          description: The jobs' timers to run.
+          type: list
+          elements: str
+        patterns:
+          description: Globs every unit of the app's workers and jobs matches, those
+            no longer wanted too.
+          type: list
+          elements: str
+        wants:
+          description: The .wants directories their instances and timers are enabled
+            in.
+          type: list
+          elements: str
 readings:
   description:
     - What P(pyops.uwsgi.uwsgi_info#module) read on the host. With O(apps), one per app, by name.

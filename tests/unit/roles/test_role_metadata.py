@@ -69,7 +69,16 @@ def test_app_validate_entry_point_takes_the_same_options():
 
 # The Python that holds each role's rules (module_utils/).
 RULES = {
-    "app": ["app_plan.py", "pip_settings.py", "tls.py"],
+    "app": [
+        "_app/rules.py",
+        "_app/rules_app.py",
+        "_app/rules_serving.py",
+        "_app/rules_release.py",
+        # The names tls.rules gives its messages (APP_TLS_NAMES).
+        "_app/site.py",
+        "pip_settings.py",
+        "tls.py",
+    ],
     "uwsgi": ["role_rules.py", "pip_settings.py"],
     "nginx": ["role_rules.py", "tls.py"],
     "platform": [],

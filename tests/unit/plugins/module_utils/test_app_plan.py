@@ -8,6 +8,8 @@ import re
 
 import pytest
 from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan, env_file
+from ansible_collections.pyops.uwsgi.plugins.module_utils._app import rules
+from ansible_collections.pyops.uwsgi.plugins.plugin_utils import app_source
 from ansible_collections.pyops.uwsgi.tests.unit.plugins import stand_in
 
 SYSTEMD = {"app_supervisor": "systemd", "app_socket_activation": True}
@@ -916,3 +918,55 @@ def test_a_calendar_in_the_past_is_refused():
         host={"calendars": {"2001-01-01": {**CALENDAR_DAILY, "next": "never"}}},
     )["errors"]
     assert "never elapses" in errors[0]
+
+
+def _resolved(host=None, **overrides):
+    """(app, controller readings) for stand_in's app with OVERRIDES, as make_plan sees them."""
+    overrides = {"app_name": "hello", "app_src_dir": stand_in.HELLO, **overrides}
+    checked, errors = stand_in.settings("app", **overrides)
+    assert errors == []
+    controller, _digest = app_source.controller_readings(checked, str(stand_in.ROOT / "playbooks"))
+    app = app_plan._App(
+        checked,
+        record=stand_in.RECORD,
+        uwsgi_settings={},
+        host={**stand_in.HOST, **(host or {})},
+        platform=stand_in.PLATFORM,
+        source="x",
+        playbook_dir=controller["playbook_dir"],
+    )
+    return app, controller
+
+
+def test_the_source_names_its_rules_as_this_table_does():
+    # Two yield no message for the defaults, so they have no row here; their cases are in
+    # test_tls.py and test_a_line_break_that_cannot_be_carried_is_refused_naming_the_variable.
+    assert set(rules.RULES) - set(RULES) == {"site TLS", "env values carried"}
+    assert set(RULES) <= set(rules.RULES)
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_the_rule_of_that_name_refuses_its_bad_case_and_takes_its_good_one(rule):
+    named, bad, good, *hosts = RULES[rule]
+    app, controller = _resolved(hosts[0] if hosts else None, **bad)
+    assert any(named in message for ok, message in rules.RULES[rule](app, controller) if not ok)
+    app, controller = _resolved(hosts[1] if hosts else None, **good)
+    assert all(ok for ok, _message in rules.RULES[rule](app, controller))
+
+
+def test_the_rules_that_yield_none_or_several():
+    def said(rule, **overrides):
+        app, controller = _resolved(**overrides)
+        return [*rules.RULES[rule](app, controller)]
+
+    carried = said("env values carried", app_env={"A": "one\nx ", "B": "two\ny ", "C": "ok"})
+    assert [message.split(" cannot")[0] for ok, message in carried if not ok] == [
+        "app_env A",
+        "app_env B",
+    ]
+    assert said("env values carried") == []
+    assert said("site TLS") == []
+    tls_checks = said("site TLS", app_tls="self_signed", app_server_names=["shop.example.org"])
+    assert tls_checks and all(ok for ok, _message in tls_checks)
+    assert said("state directory", app_state_dir="") == []
+    assert set(rules.VARIABLE) == {"state directory", "site TLS", "env values carried"}

@@ -1,0 +1,134 @@
+# Copyright: pyops.uwsgi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private (see __init__.py): the app's nginx site, its health check and its diagnosis context.
+
+The site is handed to the pyops.uwsgi.nginx role as its site variables; with app_tls other than
+none it takes the app's app_tls_* settings (module_utils/tls.py checks them), and the health
+check asks over HTTPS, as a client of the site's name would.
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.pyops.uwsgi.plugins.module_utils import tls, values
+from ansible_collections.pyops.uwsgi.plugins.module_utils._app import units
+from ansible_collections.pyops.uwsgi.plugins.module_utils._app.model import App
+
+# app setting -> the nginx site's.
+TLS_SITE_SETTINGS = {
+    "app_tls": "nginx_site_tls",
+    "app_tls_listen": "nginx_site_tls_listen",
+    "app_tls_certificate": "nginx_site_tls_certificate",
+    "app_tls_key": "nginx_site_tls_key",
+    "app_tls_remote_src": "nginx_site_tls_remote_src",
+    "app_tls_hsts_max_age": "nginx_site_tls_hsts_max_age",
+    "app_tls_hsts_include_subdomains": "nginx_site_tls_hsts_include_subdomains",
+    "app_tls_hsts_preload": "nginx_site_tls_hsts_preload",
+}
+# The names tls.rules gives its messages, for the app's settings.
+APP_TLS_NAMES = {
+    "tls": "app_tls",
+    "listen": "app_http_listen",
+    "tls_listen": "app_tls_listen",
+    "server_names": "app_server_names",
+    "certificate": "app_tls_certificate",
+    "key": "app_tls_key",
+    "remote_src": "app_tls_remote_src",
+    "hsts_max_age": "app_tls_hsts_max_age",
+    "hsts_include_subdomains": "app_tls_hsts_include_subdomains",
+    "hsts_preload": "app_tls_hsts_preload",
+}
+
+
+def _statuses(app):
+    """The statuses the health check accepts: app_health_status, or any 2xx or 3xx."""
+    return list(app.s["app_health_status"]) or list(range(200, 400))
+
+
+def nginx_site(app: App) -> dict[str, t.Any]:
+    """The pyops.uwsgi.nginx role's site variables for the app, with its HTTPS if any."""
+    s, root = app.s, app.s["app_root"]
+    site = {
+        "nginx_site_name": app.name,
+        "nginx_site_listen": list(s["app_http_listen"]),
+        "nginx_site_server_names": list(s["app_server_names"]),
+        # The link to the socket serving (the vassal's, or the canary's during a reload):
+        # nginx cannot point anywhere else.
+        "nginx_site_uwsgi_pass": f"unix:{app.nginx_socket}",
+        "nginx_site_uwsgi_read_timeout": app.read_timeout,
+        "nginx_site_static_url": s["app_static_url"],
+        "nginx_site_static_dir": f"{root}/current/code/{s['app_static_dir']}"
+        if s["app_static_url"]
+        else "",
+        "nginx_site_client_max_body_size": s["app_client_max_body_size"],
+        "nginx_site_trusted_proxies": list(s["app_trusted_proxies"]),
+        # Shared data served as it is (app_shared_paths with a url), from where it lives.
+        "nginx_site_locations": [
+            {"url": item["url"], "dir": f"{s['app_state_dir']}/shared/{item['path']}"}
+            for item in s["app_shared_paths"]
+            if item["url"]
+        ],
+    }
+    if s["app_tls"] != "none":
+        site.update({site_key: s[own] for own, site_key in TLS_SITE_SETTINGS.items()})
+    return site
+
+
+def health(app: App) -> dict[str, t.Any]:
+    """How the deploy checks the app through its site: over HTTP, or HTTPS with app_tls."""
+    s = app.s
+    target = values.site_target(s["app_http_listen"], s["app_server_names"])
+    found = {
+        "path": s["app_health_path"],
+        "timeout": s["app_health_timeout"],
+        "host": s["app_health_host"] or target["host"],
+        "url": target["url"] + s["app_health_path"],
+        "status": _statuses(app),
+        # How long a probe queued behind the requests an instance has may wait: as long as
+        # nginx waits for an answer (a deploy drains an instance so before it reloads or stops).
+        "drain_timeout": app.read_timeout,
+    }
+    if s["app_tls"] == "none":
+        return found
+    target = values.site_target(s["app_tls_listen"], s["app_server_names"], scheme="https")
+    ca_file = s["app_tls_ca_file"]
+    if not ca_file and s["app_tls"] == "self_signed":
+        ca_file = tls.paths(app.name, "self_signed")["certificate"]
+    found.update(
+        {
+            "scheme": "https",
+            "url": target["url"] + s["app_health_path"],
+            "address": target["address"].strip("[]"),
+            "port": target["port"],
+            # The TLS server name too: the health check asks as a client of the site's name would.
+            "host": s["app_health_host"] or target["host"],
+            "ca_file": ca_file,
+        }
+    )
+    return found
+
+
+def diagnose(app: App) -> dict[str, t.Any]:
+    """What the diagnosis of a failed deploy needs (filter pyops.uwsgi.uwsgi_diagnose)."""
+    s = app.s
+    target = values.site_target(s["app_http_listen"], s["app_server_names"])
+    return {
+        "name": app.name,
+        "wsgi_module": s["app_wsgi_module"],
+        "wsgi_callable": s["app_wsgi_callable"],
+        "python_version": app.python,
+        "requirements_file": s["app_requirements_file"],
+        "socket": app.socket,
+        "nginx_socket": app.nginx_socket,
+        "web_user": app.web_user,
+        "plugin": app.uwsgi["plugin"],
+        "root": s["app_root"],
+        "unit": units.serving_sandbox(app)[0],
+        "health_path": s["app_health_path"],
+        "health_host": s["app_health_host"] or target["host"],
+        "health_status": _statuses(app),
+        "lazy_apps": str(s["app_lazy_apps"]),
+    }
