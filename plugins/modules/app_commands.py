@@ -41,19 +41,6 @@ options:
     description: The working directory of every command.
     type: path
     required: true
-  env:
-    description: Environment variables of every command, set before O(environment_file) is read.
-    type: dict
-    default: {}
-  environment_file:
-    description: A systemd EnvironmentFile with the app's environment; only with O(sandbox).
-    type: path
-  sandbox:
-    description:
-      - C([Service]) settings of the transient unit each command runs as, C(User=) and C(Group=)
-        included. Empty runs the commands directly as the module's user.
-    type: dict
-    default: {}
   timeout:
     description: Seconds each command may run before it is stopped (systemd's C(RuntimeMaxSec=)).
     type: int
@@ -72,16 +59,11 @@ options:
     default: 20
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - pyops.uwsgi.common
+  - pyops.uwsgi.sandbox
 attributes:
   check_mode:
-    support: full
     details: Reports the commands that would run and runs none.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
-author:
-  - pyops.uwsgi contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

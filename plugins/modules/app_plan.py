@@ -78,21 +78,8 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-author:
-  - pyops.uwsgi contributors (!UNKNOWN)
+  - pyops.uwsgi.common
+  - pyops.uwsgi.common.action
 """
 
 EXAMPLES = r"""

@@ -50,18 +50,12 @@ options:
     description: Seconds to wait for the connection and for the answer.
     type: int
     default: 10
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - pyops.uwsgi.common
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying
-      target, if not supported the action will be skipped.
-    support: full
     details: The request is sent in check mode too; ask for a path that only reads.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in
-      check_mode), when in diff mode.
-    support: none
-author:
-  - pyops.uwsgi contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

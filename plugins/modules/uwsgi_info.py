@@ -98,15 +98,7 @@ options:
     default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
-author:
-  - pyops.uwsgi contributors (!UNKNOWN)
+  - pyops.uwsgi.common
 """
 
 EXAMPLES = r"""

@@ -83,21 +83,15 @@ options:
         every uWSGI that loads it.
     type: raw
     default: "0644"
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - pyops.uwsgi.common
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying
-      target, if not supported the action will be skipped.
-    support: full
     details: Reports whether a build is due, and why, without building or writing anything.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in
-      check_mode), when in diff mode.
     support: full
     details: The diff is the text of the record before and after.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
   safe_file_operations:
     description: Uses Ansible's strict file operation functions to ensure proper permissions and
       avoid data corruption.
@@ -112,8 +106,6 @@ notes:
 requirements:
   - The uWSGI binary and sources of one version, a C compiler and the interpreter's headers on the
     managed host.
-author:
-  - pyops.uwsgi contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

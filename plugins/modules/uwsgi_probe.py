@@ -86,22 +86,14 @@ options:
         does not log a write error, and counted in RV(body_size), but not returned.
     type: int
     default: 65536
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - pyops.uwsgi.common
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying
-      target, if not supported the action will be skipped.
-    support: full
     details: The request is sent in check mode too. The probe changes nothing on the host; an app
       that changes its data on a request does so in check mode as well, so probe it with a method
       and path that only read.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in
-      check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 notes:
   - uWSGI closes the connection without a reply when the app raises before it starts its response,
     and when the request's variables exceed its C(buffer-size) (4096 bytes by default); nginx
@@ -112,8 +104,6 @@ notes:
 seealso:
   - module: ansible.builtin.uri
     description: Probe the app through nginx, over HTTP.
-author:
-  - pyops.uwsgi contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -44,34 +44,14 @@ options:
     description: The app's code directory, the check's working directory, first on C(sys.path).
     type: path
     required: true
-  env:
-    description: Environment variables of the check, set before O(environment_file) is read.
-    type: dict
-    default: {}
-  environment_file:
-    description: A systemd EnvironmentFile with the app's environment; only with O(sandbox).
-    type: path
-  sandbox:
-    description:
-      - C([Service]) settings of a systemd unit to run the check under, C(User=) and C(Group=)
-        included, such as the app's own unit's sandbox. Empty runs the check directly.
-    type: dict
-    default: {}
   timeout:
     description: Seconds the check may take.
     type: int
     default: 120
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
-author:
-  - pyops.uwsgi contributors (!UNKNOWN)
+  - pyops.uwsgi.common
+  - pyops.uwsgi.sandbox
 """
 
 EXAMPLES = r"""

@@ -43,9 +43,12 @@ _SHOWN_LENGTH = 40
 
 
 def spec_options(role, entry_point="main"):
-    """The options of ROLE's ENTRY_POINT, as its meta/argument_specs.yml declares them."""
+    """The options of ROLE's ENTRY_POINT, as its meta/argument_specs.yml declares them; an entry
+    point that declares none (the app role's validate) takes the main entry point's."""
+    specs = _specs(role)
+    options = specs[entry_point].get("options") or specs["main"]["options"]
     # A copy: the validator is handed it, and the cached spec must stay as the file says.
-    return copy.deepcopy(_specs(role)[entry_point]["options"])
+    return copy.deepcopy(options)
 
 
 @cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 
+import pytest
 from ansible.module_utils import basic
 
 try:
@@ -21,4 +22,17 @@ except ImportError:  # ansible-core before 2.19
             basic._ANSIBLE_ARGS = old
 
 
-__all__ = ["patch_module_args"]
+def run_main(main, capsys, options):
+    """(result, exit code) of a module's MAIN run with OPTIONS, its JSON result read from CAPSYS.
+
+    A module exits non-zero when its result says it failed, and only then.
+    """
+    with patch_module_args(options), pytest.raises(SystemExit) as exited:
+        main()
+    result = json.loads(capsys.readouterr().out)
+    code = exited.value.code
+    assert (code != 0) == bool(result.get("failed")), result
+    return result, code
+
+
+__all__ = ["patch_module_args", "run_main"]

@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import sys
 
 import pytest
-from ansible.module_utils import basic
 from ansible_collections.pyops.uwsgi.plugins.modules import app_commands
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core before 2.19
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
+from ansible_collections.pyops.uwsgi.tests.unit.plugins.module_args import run_main
 
 
 @pytest.fixture
 def run(capsys):
-    def invoke(**options):
-        with patch_module_args(options), pytest.raises(SystemExit) as exited:
-            app_commands.main()
-        result = json.loads(capsys.readouterr().out)
-        assert (exited.value.code != 0) == bool(result.get("failed"))
-        return result
-
-    return invoke
+    return lambda **options: run_main(app_commands.main, capsys, options)[0]
 
 
 def python(code):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from ansible_collections.pyops.uwsgi.plugins.modules import site_probe
-from ansible_collections.pyops.uwsgi.tests.unit.plugins.module_args import patch_module_args
+from ansible_collections.pyops.uwsgi.tests.unit.plugins.module_args import run_main
 
 FILES = Path(__file__).resolve().parents[2] / "files" / "tls"
 
@@ -47,10 +47,8 @@ def server():
 @pytest.fixture
 def run(capsys):
     def invoke(**options):
-        with patch_module_args(options), pytest.raises(SystemExit) as exited:
-            site_probe.main()
-        result = json.loads(capsys.readouterr().out)
-        result["rc"] = exited.value.code
+        result, code = run_main(site_probe.main, capsys, options)
+        result["rc"] = code
         return result
 
     return invoke

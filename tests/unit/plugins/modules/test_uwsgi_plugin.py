@@ -19,8 +19,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.pyops.uwsgi.plugins.modules import uwsgi_plugin
+from ansible_collections.pyops.uwsgi.tests.unit.plugins.module_args import run_main
 
 OWNER = pwd.getpwuid(os.geteuid()).pw_name
 GROUP = grp.getgrgid(os.getegid()).gr_name
@@ -152,11 +152,7 @@ def run(capsys):
 
     def run_module(args: dict, check_mode: bool = False, diff: bool = False) -> dict:
         args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-        with patch_module_args(args), pytest.raises(SystemExit) as exit_info:
-            uwsgi_plugin.main()
-        result = json.loads(capsys.readouterr().out)
-        assert (exit_info.value.code != 0) == bool(result.get("failed"))
-        return result
+        return run_main(uwsgi_plugin.main, capsys, args)[0]
 
     return run_module
 

@@ -43,6 +43,11 @@ def test_spec_options_default_to_main():
     assert "uwsgi_pip_version" in role_settings.spec_options("uwsgi")
 
 
+def test_an_entry_point_without_options_takes_the_main_ones():
+    assert role_settings.spec_options("app", "validate") == role_settings.spec_options("app")
+    assert "app_harakiri" in role_settings.spec_options("app", "validate")
+
+
 def test_spec_options_of_nginx_site():
     options = role_settings.spec_options("nginx", "site")
     assert options["nginx_site_name"]["required"] is True
