@@ -18,8 +18,8 @@ description:
   - Gathers the settings the plan reads from the task's variables and checks their types with
     Ansible's own validator, as P(pyops.uwsgi.role_settings#module) does (its rules on values are
     that module's work), and reads the platform's constants the C(pyops.uwsgi.platform) step loaded.
-    The nginx role's plan reads no setting before the host is read: that call runs under every tag,
-    where the role's checks (tagged C(validate)) may not have run.
+    The nginx role's plan reads no setting before the host is read, as that call runs under every
+    tag, where the role's checks (tagged C(validate)) may not have run.
   - Reads nothing from the host and changes nothing, so it runs in check mode as in any other.
 options:
   role:
@@ -59,7 +59,10 @@ EXAMPLES = r"""
   register: __nginx_plan
 
 - name: Look for nginx's packages, the default site and the service
-  pyops.uwsgi.uwsgi_info: "{{ __nginx_plan.host_request }}"
+  pyops.uwsgi.uwsgi_info:
+    installed: "{{ __nginx_plan.host_request.installed }}"
+    paths: "{{ __nginx_plan.host_request.paths }}"
+    services: "{{ __nginx_plan.host_request.services }}"
   register: __nginx_host
 
 - name: Plan the role with what the host has

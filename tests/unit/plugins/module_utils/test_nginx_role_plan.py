@@ -13,11 +13,11 @@ DEFAULT = "/etc/nginx/sites-enabled/default"
 RUNNING = {"nginx": {"ActiveState": "active", "UnitFileState": "enabled"}}
 
 
-def _host(installed=True, default_site=False, services=RUNNING):
+def _host(installed=True, default_site=False, services="running"):
     return {
         "installed": installed if installed is None else {"nginx": installed},
         "paths": {DEFAULT: {"exists": default_site}},
-        "services": services,
+        "services": RUNNING if services == "running" else services,
     }
 
 
