@@ -55,10 +55,13 @@ class ActionModule(ActionBase):
         }
         if role == "uwsgi":
             plan = plans.make_plan(
-                settings, platform, task_vars.get("ansible_run_tags") or ["all"], host
+                settings,
+                platform,
+                run_tags=task_vars.get("ansible_run_tags") or ["all"],
+                host=host,
             )
         else:
-            plan = plans.make_plan(settings, platform, host)
+            plan = plans.make_plan(settings, platform, host=host)
         result.update(plan)
         result["changed"] = False
         return result

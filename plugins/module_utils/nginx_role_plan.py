@@ -33,7 +33,7 @@ def settings_read(with_host: bool) -> tuple[str, ...]:
     return ("nginx_remove_default_site",) if with_host else ()
 
 
-def make_plan(settings: dict, platform: dict, host: dict | None = None) -> dict:
+def make_plan(settings: dict, platform: dict, *, host: dict | None = None) -> dict:
     """The role's plan; with HOST (pyops.uwsgi.uwsgi_info's answer to host_request), complete."""
     default_site = f"{platform['sites_enabled']}/default"
     plan = {

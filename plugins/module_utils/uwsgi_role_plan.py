@@ -3,14 +3,14 @@
 """The plan of the pyops.uwsgi.uwsgi role: every value its tasks read that is neither a setting nor
 a constant of ``vars/``, decided in one place.
 
-``make_plan(settings, platform, run_tags)`` takes the role's settings (its ``uwsgi_*`` variables,
-checked against its argument spec), this platform's constants (``vars/<distribution>.yml`` and
-``vars/main.yml``, named as in ``PLATFORM``) and the tags of the run. It returns what the role
-decides before it reads the host: whether the run only checks, its apt steps, the packages it
-installs, the Emperors, and the request for the one read of the host (``host_request``, the
-arguments of ``pyops.uwsgi.uwsgi_info``). Given that read's answer (``host``), it adds what depends
-on the host: whether apt must install, the plugins to build, whether each Emperor must be started,
-and the record for the app role.
+``make_plan(settings, platform, run_tags=...)`` takes the role's settings (its ``uwsgi_*``
+variables, checked against its argument spec), this platform's constants
+(``vars/<distribution>.yml`` and ``vars/main.yml``, named as in ``PLATFORM``) and the tags of the
+run. It returns what the role decides before it reads the host: whether the run only checks, its
+apt steps, the packages it installs, the Emperors, and the request for the one read of the host
+(``host_request``, the arguments of ``pyops.uwsgi.uwsgi_info``). Given that read's answer
+(``host``), it adds what depends on the host: whether apt must install, the plugins to build,
+whether each Emperor must be started, and the record for the app role.
 
 Pure: no I/O. The action ``pyops.uwsgi.role_plan`` gathers the settings and calls this.
 """
@@ -226,7 +226,7 @@ def record(settings: dict, platform: dict, host: dict) -> dict:
 
 
 def make_plan(
-    settings: dict, platform: dict, run_tags: t.Iterable[str], host: dict | None = None
+    settings: dict, platform: dict, *, run_tags: t.Iterable[str], host: dict | None = None
 ) -> dict:
     """The role's plan; with HOST (pyops.uwsgi.uwsgi_info's answer to host_request), complete."""
     only_checks = checks_only(run_tags)

@@ -73,10 +73,10 @@ def test_it_reads_no_setting_before_the_host_is_read():
     ],
 )
 def test_decisions_from_the_host(host, remove, expected):
-    made = plan.make_plan({"nginx_remove_default_site": remove}, PLATFORM, host)
+    made = plan.make_plan({"nginx_remove_default_site": remove}, PLATFORM, host=host)
     assert {key: made[key] for key in expected} == expected
 
 
 def test_a_default_site_not_read_counts_as_absent():
-    made = plan.make_plan({"nginx_remove_default_site": True}, PLATFORM, {"installed": {}})
+    made = plan.make_plan({"nginx_remove_default_site": True}, PLATFORM, host={"installed": {}})
     assert made["remove_default_site"] is False

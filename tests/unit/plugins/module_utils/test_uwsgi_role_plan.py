@@ -142,7 +142,9 @@ def test_each_pip_version_gets_an_emperor_of_its_own():
     ],
 )
 def test_the_apt_source_is_added_by_a_run_that_changes(repository, run_tags, expected):
-    made = plan.make_plan(_settings(uwsgi_python_apt_repository=repository), PLATFORM, run_tags)
+    made = plan.make_plan(
+        _settings(uwsgi_python_apt_repository=repository), PLATFORM, run_tags=run_tags
+    )
     assert made["add_apt_repository"] is expected
 
 
@@ -161,28 +163,30 @@ def test_offered_packages_are_what_apt_said_unless_the_source_was_left_out(
     made = plan.make_plan(
         _settings(uwsgi_python_apt_repository=repository, uwsgi_python_versions=["3.12"]),
         PLATFORM,
-        run_tags,
+        run_tags=run_tags,
         host={"packages": {"python3.12": True}, "python3": "3.11"},
     )
     assert made["offered_packages"] == expected
 
 
 def test_the_index_is_refreshed_only_for_pythons_asked_by_version():
-    assert not plan.make_plan(_settings(), PLATFORM, ["all"])["refresh_package_index"]
+    assert not plan.make_plan(_settings(), PLATFORM, run_tags=["all"])["refresh_package_index"]
     for key in ("uwsgi_python_versions", "uwsgi_pip_python_versions"):
-        made = plan.make_plan(_settings(**{key: ["3.12"]}), PLATFORM, ["all"])
+        made = plan.make_plan(_settings(**{key: ["3.12"]}), PLATFORM, run_tags=["all"])
         assert made["refresh_package_index"]
 
 
 def test_without_the_host_the_plan_decides_nothing_that_depends_on_it():
-    made = plan.make_plan(_settings(), PLATFORM, ["all"])
+    made = plan.make_plan(_settings(), PLATFORM, run_tags=["all"])
     assert not {"install", "offered_packages", "plugins", "record"} & set(made)
     assert "start" not in made["emperor"]
 
 
 def test_the_host_python3_is_served_when_no_version_is_given():
     host = {"python3": "3.11", "uwsgi_version": "2.0.21", "installed": {}, "services": None}
-    made = plan.make_plan(_settings(uwsgi_pip_python_versions=["3.13"]), PLATFORM, ["all"], host)
+    made = plan.make_plan(
+        _settings(uwsgi_pip_python_versions=["3.13"]), PLATFORM, run_tags=["all"], host=host
+    )
     assert made["plugins"] == [
         {"python": "3.11", "interpreter": "/usr/bin/python3.11", "name": "python311"}
     ]
@@ -200,7 +204,7 @@ def test_the_host_python3_is_served_when_no_version_is_given():
 def test_versions_given_are_served_not_the_hosts():
     host = {"python3": "3.11", "uwsgi_version": None}
     made = plan.make_plan(
-        _settings(uwsgi_python_versions=["3.12", "3.13"]), PLATFORM, ["all"], host
+        _settings(uwsgi_python_versions=["3.12", "3.13"]), PLATFORM, run_tags=["all"], host=host
     )
     assert [plugin["name"] for plugin in made["plugins"]] == ["python312", "python313"]
     assert made["record"]["default_python"] == "3.11"
