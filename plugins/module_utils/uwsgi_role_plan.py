@@ -257,14 +257,8 @@ def make_plan(
         # What apt offers, for the check of each Python asked for; nothing when the source that
         # would offer them was not added (--tags validate alone).
         offered_packages={} if only_checks and repository != "" else host.get("packages"),
-        plugins=[
-            {
-                "python": version,
-                "interpreter": f"/usr/bin/python{version}",
-                "name": f"python{_xy(version)}",
-            }
-            for version in plugin_pythons(settings, host.get("python3"))
-        ],
+        # A plugin for each, named and built for the interpreter the record gives.
+        plugin_pythons=plugin_pythons(settings, host.get("python3")),
         record=record(settings, platform, host),
     )
     return plan

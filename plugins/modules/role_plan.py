@@ -127,13 +127,13 @@ offered_packages:
       each; empty when the source that would offer them was not added.
   returned: success, with O(role=uwsgi) and O(host)
   type: dict
-plugins:
+plugin_pythons:
   description:
-    - For the uwsgi role, the plugin to build per Python, with C(python), C(interpreter) and
-      C(name).
+    - For the uwsgi role, the Python versions served by a plugin each (the versions given, or the
+      host's python3); RV(record) names their interpreters and plugins.
   returned: success, with O(role=uwsgi) and O(host)
   type: list
-  elements: dict
+  elements: str
 record:
   description:
     - For the uwsgi role, its record for the app role (C(ansible_local.pyops_uwsgi)); C(version) is

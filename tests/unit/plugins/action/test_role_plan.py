@@ -210,12 +210,23 @@ def _uwsgi_compare(overrides, host, run_tags, version_read=None, release="Debian
         variables["uwsgi_pip_python_versions"]
     )
 
-    # uwsgi_plugin's python and name, for each version served.
+    # The plugins' loop items (molecule's multi_python reads them), and each build's python and
+    # name and the find of its users, by plugins.yml as it is now from the plan, and as they were.
     served = _old(variables, "__uwsgi_plugin_pythons")
-    assert [plugin["python"] for plugin in plan["plugins"]] == served
-    assert [
-        {"python": plugin["interpreter"], "name": plugin["name"]} for plugin in plan["plugins"]
-    ] == [_old(variables, "old_plugin", item=version) for version in served]
+    assert plan["plugin_pythons"] == served
+    build, find = _yaml(ROOT / "roles" / "uwsgi" / "tasks" / "plugins.yml")[:2]
+    assert _render(variables, build["loop"], __uwsgi_plan=plan) == served
+    for version in served:
+        new = _render(variables, build["pyops.uwsgi.uwsgi_plugin"], __uwsgi_plan=plan, item=version)
+        assert {key: new[key] for key in ("python", "name")} == _old(
+            variables, "old_plugin", item=version
+        )
+        assert _render(
+            variables,
+            find["ansible.builtin.find"]["contains"],
+            __uwsgi_plan=plan,
+            item={"item": version},
+        ) == _render(variables, "{{ old_plugin_users_contains }}", item={"item": version})
 
     # The record's text, by record.yml as it is now from the plan, and as it was.
     version = version_read or {"skipped": True}

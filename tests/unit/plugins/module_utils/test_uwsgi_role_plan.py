@@ -178,7 +178,7 @@ def test_the_index_is_refreshed_only_for_pythons_asked_by_version():
 
 def test_without_the_host_the_plan_decides_nothing_that_depends_on_it():
     made = plan.make_plan(_settings(), PLATFORM, run_tags=["all"])
-    assert not {"install", "offered_packages", "plugins", "record"} & set(made)
+    assert not {"install", "offered_packages", "plugin_pythons", "record"} & set(made)
     assert "start" not in made["emperor"]
 
 
@@ -187,9 +187,7 @@ def test_the_host_python3_is_served_when_no_version_is_given():
     made = plan.make_plan(
         _settings(uwsgi_pip_python_versions=["3.13"]), PLATFORM, run_tags=["all"], host=host
     )
-    assert made["plugins"] == [
-        {"python": "3.11", "interpreter": "/usr/bin/python3.11", "name": "python311"}
-    ]
+    assert made["plugin_pythons"] == ["3.11"]
     assert made["record"]["default_python"] == "3.11"
     assert made["record"]["interpreters"] == {
         "3.11": "/usr/bin/python3.11",
@@ -206,7 +204,8 @@ def test_versions_given_are_served_not_the_hosts():
     made = plan.make_plan(
         _settings(uwsgi_python_versions=["3.12", "3.13"]), PLATFORM, run_tags=["all"], host=host
     )
-    assert [plugin["name"] for plugin in made["plugins"]] == ["python312", "python313"]
+    assert made["plugin_pythons"] == ["3.12", "3.13"]
+    assert made["record"]["plugins"] == {"3.12": "python312", "3.13": "python313"}
     assert made["record"]["default_python"] == "3.11"
     assert "3.11" not in made["record"]["interpreters"]
     # Read again by record.yml after the install.
