@@ -81,7 +81,7 @@ options:
         of O(expect_status) when that is given, else an answer with no RV(error). V(0) tries once.
       - The module tries at once, then every O(interval) seconds, and a last time when the wait
         is over, so O(wait=5) with O(interval=1) tries six times when each try is quick, as
-        C(until) with C(retries: 5) and C(delay: 1) would. A try runs to its own O(timeout), and
+        C(until) with C(retries=5) and C(delay=1) would. A try runs to its own O(timeout), and
         none starts after the wait is over.
       - The last answer is returned and judged as a single probe's would be; when it fails the
         task, RV(msg) says how many tries were made and quotes that answer's status and body, or
