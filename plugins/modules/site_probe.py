@@ -69,7 +69,7 @@ options:
         C(until) with C(retries=5) and C(delay=1) would. A try runs to its own O(timeout), and
         none starts after the wait is over.
       - A failed connection or TLS handshake is tried again too. When the last try fails the task,
-        RV(msg) says how many tries were made and quotes that answer's status and body, or its
+        C(msg) says how many tries were made and quotes that answer's status and body, or its
         error.
       - A negative value is refused.
     type: float

@@ -84,7 +84,7 @@ options:
         C(until) with C(retries=5) and C(delay=1) would. A try runs to its own O(timeout), and
         none starts after the wait is over.
       - The last answer is returned and judged as a single probe's would be; when it fails the
-        task, RV(msg) says how many tries were made and quotes that answer's status and body, or
+        task, C(msg) says how many tries were made and quotes that answer's status and body, or
         its connection error.
       - A negative value is refused.
     type: float
