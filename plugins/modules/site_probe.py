@@ -16,7 +16,9 @@ description:
     server name from the URL. Used by the P(pyops.uwsgi.app#role) role's health check through an
     HTTPS site.
   - Fails when the connection or the TLS handshake fails (a certificate that does not verify, for
-    one); an HTTP status is returned, not judged.
+    one). An HTTP status is returned, and judged only against O(expect_status).
+  - With O(wait), it tries again until the site gives an answer it accepts or the wait is over, in
+    place of C(until) and C(retries) around the task.
 options:
   address:
     description: Address to connect to, such as V(127.0.0.1) or V(::1).
@@ -50,6 +52,36 @@ options:
     description: Seconds to wait for the connection and for the answer.
     type: int
     default: 10
+  expect_status:
+    description:
+      - The statuses the site may answer. When given (and not empty), the module fails unless the
+        status is one of them; with O(wait), the wait ends on one of them.
+      - Not given, any status is accepted (and returned).
+    type: list
+    elements: int
+    version_added: 0.2.0
+  wait:
+    description:
+      - Seconds to keep trying until the site gives an answer the module accepts, an answer with a
+        status of O(expect_status) (any status when that is not given). V(0) tries once.
+      - The module tries at once, then every O(interval) seconds, and a last time when the wait
+        is over, so O(wait=5) with O(interval=1) tries six times when each try is quick, as
+        C(until) with C(retries=5) and C(delay=1) would. A try runs to its own O(timeout), and
+        none starts after the wait is over.
+      - A failed connection or TLS handshake is tried again too. When the last try fails the task,
+        C(msg) says how many tries were made and quotes that answer's status and body, or its
+        error.
+      - A negative value is refused.
+    type: float
+    default: 0
+    version_added: 0.2.0
+  interval:
+    description:
+      - Seconds between two tries of O(wait), from the end of one to the start of the next.
+        Refused unless more than V(0).
+    type: float
+    default: 1
+    version_added: 0.2.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - pyops.uwsgi.common
@@ -66,12 +98,20 @@ EXAMPLES = r"""
     ca_file: /etc/ssl/certs/ca-certificates.crt
   register: probe
   failed_when: probe.status != 200
+
+- name: Wait up to 30 seconds until shop.example.org's plain HTTP site answers 200 or 301
+  pyops.uwsgi.site_probe:
+    host: shop.example.org
+    port: 80
+    tls: false
+    expect_status: [200, 301]
+    wait: 30
 """
 
 RETURN = r"""
 status:
   description: HTTP status of the answer.
-  returned: success
+  returned: when the site answered
   type: int
   sample: 200
 location:
@@ -89,6 +129,18 @@ tls_version:
   description: The TLS version of the connection, such as C(TLSv1.3); empty without TLS.
   returned: success
   type: str
+attempts:
+  description: How many requests were sent; 1 unless O(wait) is more than 0.
+  returned: always
+  type: int
+  sample: 1
+  version_added: 0.2.0
+waited:
+  description: Seconds from the first try to the end of the last one.
+  returned: always
+  type: float
+  sample: 0.0213
+  version_added: 0.2.0
 """
 
 import http.client
@@ -96,6 +148,10 @@ import socket
 import ssl
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.pyops.uwsgi.plugins.module_utils import waiter
+
+# Bytes of the body kept for a failure to quote.
+BODY_KEPT = 4096
 
 
 class _Connection(http.client.HTTPSConnection):
@@ -112,7 +168,7 @@ class _Connection(http.client.HTTPSConnection):
 
 
 def probe(params):
-    """(status, location, certificate, tls_version) of GET path, as the module documents."""
+    """(status, location, certificate, tls_version, body) of GET path; body's first BODY_KEPT."""
     address = params["address"].strip("[]")
     if params["tls"]:
         if params["validate_certs"]:
@@ -133,10 +189,32 @@ def probe(params):
         certificate = sock.getpeercert() if params["tls"] else {}
         version = sock.version() if params["tls"] else ""
         response = connection.getresponse()
-        response.read()
-        return response.status, response.getheader("Location", ""), certificate or {}, version
+        body = response.read()[:BODY_KEPT]
+        location = response.getheader("Location", "")
+        return response.status, location, certificate or {}, version, body
     finally:
         connection.close()
+
+
+def attempt(params):
+    """One try: the documented return values, or {"error": what went wrong, in words}."""
+    where = f"{params['address']}:{params['port']} ({params['host']})"
+    try:
+        status, location, certificate, version, body = probe(params)
+    except ssl.SSLCertVerificationError as exc:
+        return {
+            "error": f"The certificate {where} served does not verify: {exc.verify_message}"
+            f" (CA bundle: {params['ca_file'] or 'the system store'})."
+        }
+    except (OSError, http.client.HTTPException) as exc:
+        return {"error": f"No answer from {where}: {exc}"}
+    return {
+        "status": status,
+        "location": location,
+        "certificate": _plain(certificate),
+        "tls_version": version,
+        "body": body.decode("utf-8", errors="replace"),
+    }
 
 
 def main():
@@ -150,25 +228,38 @@ def main():
             "ca_file": {"type": "path", "default": ""},
             "validate_certs": {"type": "bool", "default": True},
             "timeout": {"type": "int", "default": 10},
+            "expect_status": {"type": "list", "elements": "int"},
+            "wait": {"type": "float", "default": 0},
+            "interval": {"type": "float", "default": 1},
         },
         supports_check_mode=True,
     )
-    where = f"{module.params['address']}:{module.params['port']} ({module.params['host']})"
-    try:
-        status, location, certificate, version = probe(module.params)
-    except ssl.SSLCertVerificationError as exc:
-        module.fail_json(
-            msg=f"The certificate {where} served does not verify: {exc.verify_message}"
-            f" (CA bundle: {module.params['ca_file'] or 'the system store'})."
-        )
-    except (OSError, http.client.HTTPException) as exc:
-        module.fail_json(msg=f"No answer from {where}: {exc}")
-    module.exit_json(
-        changed=False,
-        status=status,
-        location=location,
-        certificate=_plain(certificate),
-        tls_version=version,
+    params = module.params
+    wrong = waiter.check(wait=params["wait"], interval=params["interval"])
+    if wrong:
+        module.fail_json(msg=wrong)
+    expected = params["expect_status"]
+    waited = waiter.wait_for(
+        lambda: attempt(params),
+        lambda outcome: "error" not in outcome and (not expected or outcome["status"] in expected),
+        wait=params["wait"],
+        interval=params["interval"],
+    )
+    outcome = dict(waited.outcome)
+    body = outcome.pop("body", "")
+    counts = {"attempts": waited.attempts, "waited": round(waited.waited, 6)}
+    summary = waiter.summary(waited, wait=params["wait"])
+    if "error" in outcome:
+        module.fail_json(msg=summary + outcome["error"], **counts)
+    if waited.accepted:
+        module.exit_json(changed=False, **outcome, **counts)
+    quoted = waiter.excerpt(body)
+    module.fail_json(
+        msg=summary
+        + f"the site answered {outcome['status']}, expected {waiter.statuses_text(expected)}"
+        + (f"; body {quoted}" if quoted else ""),
+        **outcome,
+        **counts,
     )
 
 

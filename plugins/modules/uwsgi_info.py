@@ -47,6 +47,51 @@ options:
     type: list
     elements: str
     default: []
+  app:
+    description:
+      - An app whose uWSGI processes to read, as RV(processes) reports. They are the processes of
+        O(app_user) (their effective user) that uWSGI titled, as C(ps -o args -u USER) shows them.
+      - Needed by O(wait_for).
+    type: str
+    version_added: 0.2.0
+  app_user:
+    description:
+      - The user whose processes are read for O(app). Not given, the user named as O(app). A user
+        that does not exist is refused.
+    type: str
+    version_added: 0.2.0
+  wait_for:
+    description:
+      - What the processes of O(app) must show, read again every O(interval) seconds until it
+        holds or O(wait) is over; the module fails when it does not hold by then, saying which
+        processes stand in the way. Masters and workers count, mules and spoolers do not, nor
+        the canary's processes (generation V(canary)), nor processes titled without the app's
+        prefix.
+      - V(generation), every master and worker runs O(generation), and two at least do (a master
+        and a worker), which is how a deploy knows a graceful reload is done.
+      - V(stopped), no master or worker runs.
+    type: str
+    choices: [generation, stopped]
+    version_added: 0.2.0
+  generation:
+    description: The generation V(generation) of O(wait_for) waits for; needed by it.
+    type: str
+    version_added: 0.2.0
+  wait:
+    description:
+      - Seconds to keep reading the processes until O(wait_for) holds. V(0) reads them once.
+      - They are read at once, then every O(interval) seconds, and a last time when the wait is
+        over, so O(wait=60) with O(interval=1) reads them 61 times, as C(until) with
+        C(retries=60) and C(delay=1) would.
+      - A negative value is refused, and so is a wait without O(wait_for).
+    type: float
+    default: 0
+    version_added: 0.2.0
+  interval:
+    description: Seconds between two reads of O(wait). Refused unless more than V(0).
+    type: float
+    default: 1
+    version_added: 0.2.0
   paths:
     description:
       - Paths to look at, without following a symlink at their end, as RV(paths) reports.
@@ -112,6 +157,18 @@ EXAMPLES = r"""
 - name: Show the limit on listen backlogs
   ansible.builtin.debug:
     msg: "app_listen may be at most {{ info.somaxconn }}"
+
+- name: Wait up to 60 seconds until every process of shop runs generation 3f2a9c01
+  pyops.uwsgi.uwsgi_info:
+    app: shop
+    wait_for: generation
+    generation: 3f2a9c01
+    wait: 60
+  register: shop_info
+
+- name: Show the pids of shop's workers
+  ansible.builtin.debug:
+    msg: "{{ shop_info.processes | selectattr('kind', 'eq', 'worker') | map(attribute='pid') }}"
 """
 
 RETURN = r"""
@@ -135,6 +192,45 @@ paths:
       size: 30
       mtime: 1795000000.0
       target: /srv/shop/releases/3f2a9c01be7d
+processes:
+  description:
+    - The uWSGI processes of O(app) (those of O(app_user) that uWSGI titled), by pid; null when
+      O(app) is not given. With O(wait_for), as the last read found them.
+    - C(name) and C(generation) are what the title's prefix says (C(APP GENERATION)), null for a
+      title without one; C(canary) is whether the generation is V(canary); C(kind) is the word
+      uWSGI names the process with (V(master), V(worker), V(mule), V(spooler)...); C(number) is a
+      worker's or mule's number, null for the others; C(title) is the whole title.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - pid: 4242
+      name: shop
+      generation: 3f2a9c01
+      canary: false
+      kind: master
+      number: null
+      title: shop 3f2a9c01 uWSGI master
+    - pid: 4250
+      name: shop
+      generation: 3f2a9c01
+      canary: false
+      kind: worker
+      number: 1
+      title: shop 3f2a9c01 uWSGI worker 1
+  version_added: 0.2.0
+attempts:
+  description: How many times the processes were read for O(wait_for).
+  returned: when O(wait_for) is given
+  type: int
+  sample: 3
+  version_added: 0.2.0
+waited:
+  description: Seconds from the first read of the processes to the last.
+  returned: when O(wait_for) is given
+  type: float
+  sample: 2.0021
+  version_added: 0.2.0
 texts:
   description: For each of O(texts), its content, or null when there is no such file.
   returned: always
@@ -282,6 +378,7 @@ import re
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.pyops.uwsgi.plugins.module_utils import process_titles, waiter
 
 # uwsgi --help lists options as "    -s|--socket  ..." or "    --master  ...".
 _HELP_OPTION = re.compile(r"^ *(?:-[A-Za-z]\|)?--([a-z0-9][a-z0-9_.-]*)")
@@ -596,9 +693,71 @@ def _services(module):
     }
 
 
+def _read_processes(uid):
+    """The uWSGI-titled processes whose effective user is UID, by pid, as process_titles reads
+    them. Their titles are read as ps shows them: argv's NULs as spaces, padding stripped."""
+    found = []
+    for entry in os.listdir(_PROC):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(os.path.join(_PROC, entry, "status"), encoding="utf-8") as handle:
+                uids = next(line.split()[1:3] for line in handle if line.startswith("Uid:"))
+            with open(os.path.join(_PROC, entry, "cmdline"), "rb") as handle:
+                argv = handle.read()
+        except (OSError, StopIteration):  # gone while listing, or a kernel thread
+            continue
+        if int(uids[1]) != uid:
+            continue
+        title = argv.replace(b"\0", b" ").decode("utf-8", errors="replace").strip()
+        process = process_titles.parse(title, pid=int(entry))
+        if process is not None:
+            found.append(process)
+    return sorted(found, key=lambda process: process["pid"])
+
+
+def _processes(module):
+    """RV(processes), and with O(wait_for) the wait's counts; fails when the wait runs out."""
+    params = module.params
+    if params["app"] is None:
+        return None, {}
+    user = params["app_user"] or params["app"]
+    try:
+        uid = pwd.getpwnam(user).pw_uid
+    except KeyError:
+        module.fail_json(msg=f"app_user {user!r}: no such user")
+    if params["wait_for"] is None:
+        return _read_processes(uid), {}
+    holds = process_titles.PREDICATES[params["wait_for"]]
+
+    def why_not(processes):
+        return holds(processes, app=params["app"], generation=params["generation"])
+
+    waited = waiter.wait_for(
+        lambda: _read_processes(uid),
+        lambda processes: why_not(processes) is None,
+        wait=params["wait"],
+        interval=params["interval"],
+    )
+    counts = {"attempts": waited.attempts, "waited": round(waited.waited, 6)}
+    if not waited.accepted:
+        module.fail_json(
+            msg=waiter.summary(waited, wait=params["wait"]) + why_not(waited.outcome),
+            processes=waited.outcome,
+            **counts,
+        )
+    return waited.outcome, counts
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
+            "app": {"type": "str"},
+            "app_user": {"type": "str"},
+            "wait_for": {"type": "str", "choices": ["generation", "stopped"]},
+            "generation": {"type": "str"},
+            "wait": {"type": "float", "default": 0},
+            "interval": {"type": "float", "default": 1},
             "group": {"type": "str", "default": "www-data"},
             "uwsgi": {"type": "path"},
             "plugins_dir": {"type": "path"},
@@ -613,10 +772,21 @@ def main():
             "installed": {"type": "list", "elements": "str", "default": []},
             "services": {"type": "list", "elements": "str", "default": []},
         },
+        required_by={"wait_for": "app", "app_user": "app"},
+        required_if=[("wait_for", "generation", ["generation"])],
         supports_check_mode=True,
     )
+    wrong = waiter.check(wait=module.params["wait"], interval=module.params["interval"])
+    if not wrong and module.params["wait"] > 0 and module.params["wait_for"] is None:
+        wrong = "wait needs wait_for: what to wait for"
+    if wrong:
+        module.fail_json(msg=wrong)
+    # Waited for first: the other answers are the host's as the wait leaves it.
+    processes, counts = _processes(module)
     module.exit_json(
         changed=False,
+        processes=processes,
+        **counts,
         somaxconn=_somaxconn(),
         cpus=_cpus(),
         memory_mb=_memory_mb(),

@@ -72,8 +72,31 @@ options:
       - The statuses the app may answer. When given (and not empty), the module fails unless the
         status is one of them, whatever O(fail_on_error) says, and a 5xx listed here does not fail.
       - A probe that gets no response at all is governed by O(fail_on_error) only.
+      - With O(wait), these are the statuses the wait ends on.
     type: list
     elements: int
+  wait:
+    description:
+      - Seconds to keep trying until the app gives an answer the module accepts, which is a status
+        of O(expect_status) when that is given, else an answer with no RV(error). V(0) tries once.
+      - The module tries at once, then every O(interval) seconds, and a last time when the wait
+        is over, so O(wait=5) with O(interval=1) tries six times when each try is quick, as
+        C(until) with C(retries=5) and C(delay=1) would. A try runs to its own O(timeout), and
+        none starts after the wait is over.
+      - The last answer is returned and judged as a single probe's would be; when it fails the
+        task, C(msg) says how many tries were made and quotes that answer's status and body, or
+        its connection error.
+      - A negative value is refused.
+    type: float
+    default: 0
+    version_added: 0.2.0
+  interval:
+    description:
+      - Seconds between two tries of O(wait), counted from the end of one try to the start of the
+        next. Refused unless more than V(0).
+    type: float
+    default: 1
+    version_added: 0.2.0
   fail_on_error:
     description:
       - Whether a probe with an RV(error) fails the task.
@@ -113,6 +136,15 @@ EXAMPLES = r"""
     path: /health
     host: shop.example.org
     expect_status: [200]
+
+- name: Wait up to 60 seconds, trying every 2, until the app answers its health path with 200
+  pyops.uwsgi.uwsgi_probe:
+    socket: /run/uwsgi/shop/shop.sock
+    path: /health
+    expect_status: [200]
+    wait: 60
+    interval: 2
+  register: shop_ready
 
 - name: Check that nginx's user can open the socket
   pyops.uwsgi.uwsgi_probe:
@@ -216,6 +248,18 @@ error:
   returned: always
   type: str
   sample: permission_denied
+attempts:
+  description: How many requests were sent; 1 unless O(wait) is more than 0.
+  returned: always
+  type: int
+  sample: 3
+  version_added: 0.2.0
+waited:
+  description: Seconds from the first try to the end of the last one.
+  returned: always
+  type: float
+  sample: 2.0131
+  version_added: 0.2.0
 error_message:
   description: What went wrong, in words; null when RV(error) is null.
   returned: always
@@ -234,7 +278,7 @@ import signal
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pyops.uwsgi.plugins.module_utils import uwsgi_protocol
+from ansible_collections.pyops.uwsgi.plugins.module_utils import uwsgi_protocol, waiter
 
 # Seconds the parent waits for a child probing as another user beyond the probe's own timeout.
 CHILD_GRACE = 10
@@ -363,6 +407,9 @@ def check_params(module):
         module.fail_json(msg="timeout must be more than 0 seconds")
     if params["body_limit"] < 0:
         module.fail_json(msg="body_limit must be 0 or more")
+    wrong = waiter.check(wait=params["wait"], interval=params["interval"])
+    if wrong:
+        module.fail_json(msg=wrong)
     # Refuse a request that cannot be encoded before connecting to anything.
     try:
         uwsgi_protocol.parse_address(params["socket"])
@@ -418,6 +465,28 @@ def build_result(outcome):
     return result
 
 
+def accepts(expected):
+    """Whether the wait ends on a result: a status of EXPECTED, or without one, no error."""
+    if expected:
+        return lambda result: result["status"] in expected
+    return lambda result: result["error"] is None
+
+
+def failure(result, expected, fail_on_error):
+    """Why RESULT fails the task, in words, or None: its status and body, or its error."""
+    if result["status"] is not None and expected:
+        if result["status"] in expected:
+            return None
+        message = f"the app answered {result['status']} {result['reason']}".rstrip()
+        message += f", expected {waiter.statuses_text(expected)}"
+    elif result["error"] and fail_on_error:
+        message = result["error_message"]
+    else:
+        return None
+    quoted = waiter.excerpt(result["body"]) if result["status"] is not None else ""
+    return f"{message}; body {quoted}" if quoted else message
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -430,26 +499,28 @@ def main():
             timeout=dict(type="float", default=5),
             user=dict(type="str"),
             expect_status=dict(type="list", elements="int"),
+            wait=dict(type="float", default=0),
+            interval=dict(type="float", default=1),
             fail_on_error=dict(type="bool", default=True),
             body_limit=dict(type="int", default=65536),
         ),
         supports_check_mode=True,
     )
+    params = module.params
     # A probe changes nothing, so check mode sends it too.
     account = check_params(module)
-    outcome = probe(module.params) if account is None else probe_as(module, account)
-    result = build_result(outcome)
+    expected = params["expect_status"]
 
-    expected = module.params["expect_status"]
-    if result["status"] is not None and expected:
-        if result["status"] not in expected:
-            module.fail_json(
-                msg=f"the app answered {result['status']} {result['reason']}".rstrip()
-                + f", expected {' or '.join(str(code) for code in expected)}",
-                **result,
-            )
-    elif result["error"] and module.params["fail_on_error"]:
-        module.fail_json(msg=result["error_message"], **result)
+    def attempt():
+        return build_result(probe(params) if account is None else probe_as(module, account))
+
+    waited = waiter.wait_for(
+        attempt, accepts(expected), wait=params["wait"], interval=params["interval"]
+    )
+    result = {**waited.outcome, "attempts": waited.attempts, "waited": round(waited.waited, 6)}
+    why = failure(result, expected, params["fail_on_error"])
+    if why:
+        module.fail_json(msg=waiter.summary(waited, wait=params["wait"]) + why, **result)
     module.exit_json(**result)
 
 

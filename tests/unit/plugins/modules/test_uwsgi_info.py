@@ -15,6 +15,8 @@ import pwd
 import re
 import shutil
 import subprocess
+import threading
+import time
 import types
 from pathlib import Path
 
@@ -675,3 +677,180 @@ def test_services_null_where_systemd_does_not_answer(run, tmp_path, monkeypatch)
     systemctl = write_script(tmp_path / "systemctl", "#!/bin/sh\necho 'Host is down' >&2\nexit 1\n")
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: systemctl)
     assert run(services=["nginx"])["services"] is None
+
+
+# --- an app's processes -------------------------------------------------------------------------
+
+ME = pwd.getpwuid(os.geteuid())
+
+
+def uwsgi_argv(title: str, room: int = 64) -> bytes:
+    """/proc/PID/cmdline of a process uWSGI titled: the title, a NUL, spaces to argv's old
+    length, a NUL (uwsgi_set_processname in core/utils.c)."""
+    return title.encode() + b"\0" + b" " * (room - len(title)) + b"\0"
+
+
+def fake_processes(tmp_path, monkeypatch, processes):
+    """A /proc under tmp_path with PROCESSES ({pid: (effective uid, cmdline bytes)})."""
+    fake_host(tmp_path, monkeypatch, "0::/\n", {})
+    for pid, (uid, cmdline) in processes.items():
+        directory = tmp_path / "proc" / str(pid)
+        directory.mkdir()
+        # Real, effective, saved and filesystem uids: a worker dropped from root has all four.
+        (directory / "status").write_text(f"Name:\tuwsgi\nUid:\t0\t{uid}\t{uid}\t{uid}\n")
+        (directory / "cmdline").write_bytes(cmdline)
+
+
+SERVED = {
+    4242: (ME.pw_uid, uwsgi_argv("hello 38c4bd74 uWSGI master")),
+    4250: (ME.pw_uid, uwsgi_argv("hello 38c4bd74 uWSGI worker 1")),
+    4251: (ME.pw_uid, uwsgi_argv("hello 38c4bd74 uWSGI worker 2")),
+    4300: (ME.pw_uid, uwsgi_argv("hello canary uWSGI worker 1")),
+    # Before it titles itself, and what else the app's user runs: not uWSGI's titles.
+    4400: (ME.pw_uid, b"/usr/bin/uwsgi\0--ini\0/etc/uwsgi/services/hello.ini\0"),
+    4401: (ME.pw_uid, b"celery\0-A\0hello\0worker\0"),
+    # A kernel thread has no cmdline; another user's uWSGI is not the app's.
+    4402: (ME.pw_uid, b""),
+    4500: (ME.pw_uid + 1, uwsgi_argv("hello 38c4bd74 uWSGI worker 3")),
+}
+
+
+def test_processes_of_an_app_as_fields(run, tmp_path, monkeypatch):
+    fake_processes(tmp_path, monkeypatch, SERVED)
+    result = run(app="hello", app_user=ME.pw_name)
+    assert result["rc"] == 0, result
+    assert [(p["pid"], p["generation"], p["kind"], p["number"]) for p in result["processes"]] == [
+        (4242, "38c4bd74", "master", None),
+        (4250, "38c4bd74", "worker", 1),
+        (4251, "38c4bd74", "worker", 2),
+        (4300, "canary", "worker", 1),
+    ]
+    assert result["processes"][1] == {
+        "pid": 4250,
+        "name": "hello",
+        "generation": "38c4bd74",
+        "canary": False,
+        "kind": "worker",
+        "number": 1,
+        "title": "hello 38c4bd74 uWSGI worker 1",
+    }
+    assert "attempts" not in result
+    # Without app, no processes are read.
+    assert run()["processes"] is None
+
+
+def test_wait_for_a_generation_that_runs(run, tmp_path, monkeypatch):
+    fake_processes(tmp_path, monkeypatch, SERVED)
+    result = run(
+        app="hello", app_user=ME.pw_name, wait_for="generation", generation="38c4bd74", wait=5
+    )
+    assert result["rc"] == 0, result
+    assert (result["attempts"], len(result["processes"])) == (1, 4)
+
+
+def test_wait_for_a_generation_runs_out_naming_the_processes_in_the_way(run, tmp_path, monkeypatch):
+    fake_processes(tmp_path, monkeypatch, SERVED)
+    result = run(
+        app="hello",
+        app_user=ME.pw_name,
+        wait_for="generation",
+        generation="5fcaec61",
+        wait=0.3,
+        interval=0.1,
+    )
+    assert result["rc"] == 1
+    assert result["attempts"] >= 3
+    assert result["msg"] == (
+        f"{result['attempts']} tries in {result['waited']:.1f} s (wait 0.3 s), none accepted;"
+        " the last: 3 of 3 do not run generation 5fcaec61: hello 38c4bd74 uWSGI master"
+        " (pid 4242), hello 38c4bd74 uWSGI worker 1 (pid 4250), hello 38c4bd74 uWSGI worker 2"
+        " (pid 4251)"
+    )
+    assert len(result["processes"]) == 4
+
+
+def test_wait_for_stopped_checks_once_without_wait(run, tmp_path, monkeypatch):
+    fake_processes(tmp_path, monkeypatch, SERVED)
+    result = run(app="hello", app_user=ME.pw_name, wait_for="stopped")
+    assert result["rc"] == 1
+    assert result["attempts"] == 1
+    assert result["msg"].startswith("3 uWSGI master or worker of hello still run: hello 38c4bd74")
+    canary_only = {pid: item for pid, item in SERVED.items() if pid >= 4300}
+    fake_processes(tmp_path / "later", monkeypatch, canary_only)
+    result = run(app="hello", app_user=ME.pw_name, wait_for="stopped")
+    assert result["rc"] == 0, result
+    assert [p["pid"] for p in result["processes"]] == [4300]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"app": "hello", "app_user": "no-such-user-pyops"}, "app_user 'no-such-user-pyops': no"),
+        ({"wait_for": "stopped"}, "missing parameter(s) required by 'wait_for': app"),
+        ({"app": "hello", "wait_for": "generation"}, "wait_for is generation but all of"),
+        ({"app": "hello", "wait": 5}, "wait needs wait_for"),
+        ({"app": "hello", "wait_for": "stopped", "wait": -1}, "wait must be 0 seconds"),
+        ({"app": "hello", "wait_for": "stopped", "interval": 0}, "interval must be more than 0"),
+    ],
+)
+def test_refused_process_options(run, options, message):
+    result = run(**options)
+    assert result["rc"] == 1
+    assert message in result["msg"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs processes as another uid")
+def test_wait_on_real_processes_until_a_reload_is_done(run, monkeypatch):
+    """Real processes titled as uWSGI titles them (bash's exec -a), of a uid of their own: the
+    old generation's are replaced by the new one's while the module waits."""
+    uid = 64999
+    account = types.SimpleNamespace(pw_uid=uid, pw_name="pyops-titles")
+    monkeypatch.setattr(
+        uwsgi_info,
+        "pwd",
+        types.SimpleNamespace(getpwnam=lambda name: account, getpwuid=pwd.getpwuid),
+    )
+
+    def start(*titles):
+        return [
+            subprocess.Popen(["bash", "-c", f"exec -a '{title}' sleep 30"], user=uid)
+            for title in titles
+        ]
+
+    old = start("titles 0ld0ld00 uWSGI master", "titles 0ld0ld00 uWSGI worker 1")
+    new = []
+
+    def reload():
+        for process in old:
+            process.kill()
+            process.wait()
+        new.extend(start("titles 5fcaec61 uWSGI master", "titles 5fcaec61 uWSGI worker 1"))
+
+    timer = threading.Timer(0.4, reload)
+    try:
+        deadline = time.monotonic() + 5
+        while len(run(app="titles", app_user="pyops-titles")["processes"]) < 2:
+            assert time.monotonic() < deadline, "the processes did not title themselves"
+            time.sleep(0.05)
+        timer.start()
+        result = run(
+            app="titles", app_user="pyops-titles", wait_for="generation", generation="5fcaec61",
+            wait=10, interval=0.1,
+        )  # fmt: skip
+        assert result["rc"] == 0, result
+        assert result["attempts"] > 1
+        assert [(p["generation"], p["kind"]) for p in result["processes"]] == [
+            ("5fcaec61", "master"),
+            ("5fcaec61", "worker"),
+        ]
+        for process in new:
+            process.kill()
+            process.wait()
+        result = run(app="titles", app_user="pyops-titles", wait_for="stopped", wait=5)
+        assert (result["rc"], result["processes"]) == (0, [])
+    finally:
+        timer.cancel()
+        timer.join()
+        for process in old + new:
+            process.kill()
+            process.wait()

@@ -3,9 +3,11 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import socket
 
 import pytest
 from ansible_collections.pyops.uwsgi.plugins.modules import uwsgi_probe
+from ansible_collections.pyops.uwsgi.tests.unit.plugins.conftest import FakePeer
 from ansible_collections.pyops.uwsgi.tests.unit.plugins.module_args import patch_module_args
 
 
@@ -42,7 +44,8 @@ def assert_failed_with(result, error):
     assert result["failed"] is True
     assert result["changed"] is False
     assert result["error"] == error
-    assert result["msg"] == result["error_message"]
+    # The error's words, then the body's first words when there was an answer.
+    assert result["error_message"] in result["msg"]
 
 
 def test_200_with_body(run, uwsgi_server):
@@ -96,6 +99,7 @@ def test_500_is_app_error_5xx(run, uwsgi_server):
     assert_failed_with(result, "app_error_5xx")
     assert (result["status"], result["body"]) == (500, "it broke")
     assert "500 Internal Server Error" in result["msg"]
+    assert result["msg"].endswith('; body "it broke"')
 
 
 def test_500_without_failing(run, uwsgi_server):
@@ -109,7 +113,8 @@ def test_expect_status(run, uwsgi_server):
     assert result["failed"] is True
     assert result["status"] == 200
     assert result["error"] is None
-    assert result["msg"] == "the app answered 200 OK, expected 201 or 204"
+    assert result["msg"].startswith('the app answered 200 OK, expected 201 or 204; body "{')
+    assert result["attempts"] == 1
     # A 5xx that is expected does not fail; error still names it.
     result = run(socket=uwsgi_server.unix_socket, path="/fail", expect_status=[500])
     assert_ok(result)
@@ -194,6 +199,8 @@ def test_app_that_raises_is_protocol_error(run, uwsgi_server):
         ({"headers": {"Content-Length": "3"}}, "set from the body"),
         ({"timeout": 0}, "timeout must be"),
         ({"body_limit": -1}, "body_limit must be"),
+        ({"wait": -1}, "wait must be 0 seconds (one try) or more"),
+        ({"wait": 5, "interval": 0}, "interval must be more than 0 seconds"),
         ({"socket": "127.0.0.1:99999"}, "port out of range"),
     ],
 )
@@ -221,3 +228,101 @@ def test_check_mode_does_the_same(run, uwsgi_server, options, fails):
         assert bool(result.get("failed")) is fails
     keys = ("status", "reason", "error", "headers", "body_size")
     assert {key: checked[key] for key in keys} == {key: normal[key] for key in keys}
+
+
+def http_answer(status: str, body: bytes = b"") -> bytes:
+    return (
+        f"HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+class ScriptedPeer(FakePeer):
+    """A FakePeer that answers each request with the next of REPLIES, the last one over again."""
+
+    def __init__(self, replies: list[bytes]) -> None:
+        self.replies = replies
+        super().__init__(replies[0])
+
+    def _serve(self) -> None:
+        try:
+            while True:
+                connection, _address = self.listener.accept()
+                with connection:
+                    connection.settimeout(5)
+                    self.requests.append(self._read_request(connection))
+                    connection.sendall(self.replies[min(len(self.requests), len(self.replies)) - 1])
+                    connection.shutdown(socket.SHUT_WR)
+        except OSError:
+            return
+
+
+@pytest.fixture
+def scripted_peer():
+    peers = []
+
+    def start(*replies: bytes) -> ScriptedPeer:
+        peers.append(ScriptedPeer(list(replies)))
+        return peers[-1]
+
+    yield start
+    for peer in peers:
+        peer.close()
+
+
+WARMING_UP = http_answer("503 Service Unavailable", b"warming\n up")
+READY = http_answer("200 OK", b"ready")
+
+
+def test_wait_accepted_at_once(run, scripted_peer):
+    peer = scripted_peer(READY)
+    result = run(socket=peer.address, expect_status=[200], wait=5, interval=0.05)
+    assert_ok(result)
+    assert (result["status"], result["body"], result["attempts"]) == (200, "ready", 1)
+    assert len(peer.requests) == 1
+    assert result["waited"] < 1
+
+
+def test_wait_accepted_after_some_tries(run, scripted_peer):
+    peer = scripted_peer(WARMING_UP, WARMING_UP, READY)
+    result = run(socket=peer.address, expect_status=[200, 204], wait=5, interval=0.05)
+    assert_ok(result)
+    assert (result["status"], result["attempts"], len(peer.requests)) == (200, 3, 3)
+    assert 0.1 <= result["waited"] < 2
+
+
+def test_wait_without_expect_status_ends_on_an_answer_without_error(run, scripted_peer):
+    # A 5xx is an error: the wait goes on past it.
+    peer = scripted_peer(WARMING_UP, http_answer("404 Not Found"))
+    result = run(socket=peer.address, wait=5, interval=0.05)
+    assert_ok(result)
+    assert (result["status"], result["error"], result["attempts"]) == (404, None, 2)
+
+
+def test_wait_runs_out_quoting_the_last_status_and_body(run, scripted_peer):
+    peer = scripted_peer(http_answer("502 Bad Gateway"), WARMING_UP)
+    result = run(socket=peer.address, expect_status=[200], wait=0.3, interval=0.1)
+    assert result["rc"] == 1 and result["failed"] is True, result
+    assert result["attempts"] == len(peer.requests) >= 3
+    assert (result["status"], result["body"]) == (503, "warming\n up")
+    assert result["msg"].startswith(f"{result['attempts']} tries in 0.3 s (wait 0.3 s), none")
+    assert result["msg"].endswith(
+        'the last: the app answered 503 Service Unavailable, expected 200; body "warming up"'
+    )
+
+
+def test_wait_runs_out_quoting_the_connection_error(run, unused_tcp_address):
+    result = run(socket=unused_tcp_address, expect_status=[200], wait=0.3, interval=0.1)
+    assert_failed_with(result, "refused")
+    assert result["attempts"] >= 3
+    assert result["msg"] == (
+        f"{result['attempts']} tries in {result['waited']:.1f} s (wait 0.3 s), none accepted;"
+        f" the last: {result['error_message']}"
+    )
+    assert f"{unused_tcp_address}: Connection refused" in result["msg"]
+
+
+def test_wait_that_runs_out_without_failing(run, unused_tcp_address):
+    # No answer and fail_on_error false: the last try is judged as one probe would be.
+    result = run(socket=unused_tcp_address, wait=0.2, interval=0.1, fail_on_error=False)
+    assert_ok(result)
+    assert result["error"] == "refused" and result["attempts"] >= 2
