@@ -196,7 +196,7 @@ def _import_timed_out(evidence):
         return None
     before = stamped[newest:] if timed_out is None else stamped[newest:timed_out]
     # The app was ready before systemd gave up: something else hung, not the import.
-    if any(_READY.search(line) for _, line in before):
+    if any(_READY.search(line) for _stamp, line in before):
         return None
     started = next((i for i in reversed(range(len(before))) if _START.search(before[i][1])), None)
     timeout = evidence.get("health_timeout")
@@ -217,7 +217,7 @@ def _import_timed_out(evidence):
     # uWSGI goes on importing after the timeout (it takes the stop signal once the app is in), and
     # may say how long the import took in all.
     after = stamped[timed_out:] if timed_out is not None else []
-    took = next((_READY_IN.search(line) for _, line in after if _READY_IN.search(line)), None)
+    took = next((_READY_IN.search(line) for _stamp, line in after if _READY_IN.search(line)), None)
     if took:
         so_far += f"; it was ready {took.group(1)} s after it began, too late"
     line = stamped[timed_out][1] if timed_out is not None else _newest(said, _TIMED_OUT)[0]

@@ -7,11 +7,11 @@ imports, which runs first and is not what this case is about, passes at once.
 import time
 
 try:
-    import uwsgi  # noqa: F401
+    import uwsgi
 except ImportError:
-    UNDER_UWSGI = False
-else:
-    UNDER_UWSGI = True
+    uwsgi = None
+
+UNDER_UWSGI = uwsgi is not None
 
 if UNDER_UWSGI:
     time.sleep(60)
