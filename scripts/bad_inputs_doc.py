@@ -28,7 +28,7 @@ HEADER = """# Bad inputs and what they get
 
 Every role checks its variables before it changes anything on the host: first against its argument
 spec (types, choices, required and unknown names, with Ansible's own validator), then against its
-rules, which are plain Python (`plugins/module_utils/app_plan.py` for the app role,
+rules, which are plain Python (`plugins/module_utils/_app/rules*.py` for the app role,
 `plugins/module_utils/role_rules.py` for the uwsgi and nginx roles). These are the bad inputs the
 test suite tries; for each, the run fails with the message below (an excerpt), which names the
 variable and the fix.

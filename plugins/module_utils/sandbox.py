@@ -3,7 +3,7 @@
 """How an app's own commands run as the app does: its user, its environment, its sandbox.
 
 Build and release commands, the entry point check, workers and jobs all run in the sandbox of the
-app's own unit (``_App.service_settings`` in app_plan.py), minus what only uWSGI's unit needs: the
+app's own unit (``service_settings`` in ``_app/units.py``), minus what only uWSGI's unit needs: the
 commands run once through ``systemd-run --wait --pipe`` (``run_argv``), workers and jobs as units of
 their own (``unit_exec`` for their ExecStart=).
 

@@ -35,21 +35,12 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - pyops.uwsgi.common
+  - pyops.uwsgi.common.action
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   platform:
+    # Runs on the controller alone.
     platforms: all
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-author:
-  - pyops.uwsgi contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
