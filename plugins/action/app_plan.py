@@ -171,7 +171,7 @@ class ActionModule(ActionBase):
     def _read_host(self, settings, record):
         """What pyops.uwsgi.uwsgi_info reads, once per uWSGI binary and plugin set."""
         request = app_plan.help_request(settings, record)
-        # The app's directories and accounts, as the host has them (rule "host components", _app/rules_app.py).
+        # The app's directories and accounts as the host has them (rule "host components").
         owned = app_plan.host_request(
             settings,
             record=record,
