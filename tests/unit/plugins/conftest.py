@@ -246,6 +246,10 @@ class FakePeer:
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
+    def _reply(self) -> bytes:
+        """The answer to the request just read (the last of self.requests)."""
+        return self.reply
+
     def _serve(self) -> None:
         try:
             while True:
@@ -253,7 +257,7 @@ class FakePeer:
                 with connection:
                     connection.settimeout(5)
                     self.requests.append(self._read_request(connection))
-                    connection.sendall(self.reply)
+                    connection.sendall(self._reply())
                     connection.shutdown(socket.SHUT_WR)
         except OSError:
             return

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import socket
 
 import pytest
 from ansible_collections.pyops.uwsgi.plugins.modules import uwsgi_probe
@@ -243,17 +242,8 @@ class ScriptedPeer(FakePeer):
         self.replies = replies
         super().__init__(replies[0])
 
-    def _serve(self) -> None:
-        try:
-            while True:
-                connection, _address = self.listener.accept()
-                with connection:
-                    connection.settimeout(5)
-                    self.requests.append(self._read_request(connection))
-                    connection.sendall(self.replies[min(len(self.requests), len(self.replies)) - 1])
-                    connection.shutdown(socket.SHUT_WR)
-        except OSError:
-            return
+    def _reply(self) -> bytes:
+        return self.replies[min(len(self.requests), len(self.replies)) - 1]
 
 
 @pytest.fixture
