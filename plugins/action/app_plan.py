@@ -19,6 +19,11 @@ _UWSGI_STAND_INS = {
     "uwsgi_pip_python_versions": "pip_python_versions",
     # And the nginx role's header limits, which bound what a request brings to the app.
     "nginx_large_client_header_buffers": "nginx_large_client_header_buffers",
+    # And its client timeouts, which the app's limits follow (module_utils/limits.py).
+    "nginx_client_header_timeout": "nginx_client_header_timeout",
+    "nginx_client_body_timeout": "nginx_client_body_timeout",
+    "nginx_send_timeout": "nginx_send_timeout",
+    "nginx_keepalive_timeout": "nginx_keepalive_timeout",
 }
 # What pyops.uwsgi.uwsgi_info reads and the plan uses.
 _READINGS = (

@@ -13,6 +13,7 @@ import re
 
 from ansible_collections.pyops.uwsgi.plugins.module_utils import (
     host_paths,
+    limits,
     pip_settings,
     tls,
     values,
@@ -154,7 +155,7 @@ def nginx_rules(s, _readings):
         f"nginx_large_client_header_buffers ({buffers}) lets a request reach the app with up to"
         f" {need} bytes of request line and headers in its uwsgi packet, more than the"
         f" {values.UWSGI_PACKET} bytes a uwsgi packet (and so uWSGI's buffer-size) can hold: uWSGI"
-        " would drop such a request and the client get 502. Keep (NUMBER + 1) x SIZE under 60k,"
+        " would drop such a request and the client get 502. Keep (NUMBER + 1) x SIZE under 52k,"
         " such as 4 8k (the default) or 2 16k.",
     )
     yield (
@@ -272,11 +273,7 @@ def nginx_site_rules(s, readings):
         "nginx_site_static_expires must be an nginx expires value such as 1h, 7d or off; got"
         f" '{s['nginx_site_static_expires']}'.",
     )
-    yield (
-        s["nginx_site_uwsgi_read_timeout"] >= 1,
-        "nginx_site_uwsgi_read_timeout must be 1 or more seconds; got"
-        f" {s['nginx_site_uwsgi_read_timeout']}.",
-    )
+    yield from _site_limits_rules(s)
     proxies = s["nginx_site_trusted_proxies"]
     yield (
         all(values.peer_network(proxy) for proxy in proxies),
@@ -290,6 +287,26 @@ def nginx_site_rules(s, readings):
         f" '{s['nginx_site_client_max_body_size']}'.",
     )
     yield from nginx_site_tls_rules(s, readings)
+
+
+def _site_limits_rules(s):
+    """The site's limits toward the app (module_utils/limits.py)."""
+    yield (
+        s["nginx_site_uwsgi_read_timeout"] >= 1,
+        "nginx_site_uwsgi_read_timeout must be 1 or more seconds; got"
+        f" {s['nginx_site_uwsgi_read_timeout']}.",
+    )
+    size = s["nginx_site_uwsgi_buffer_size"]
+    yield (
+        values.nginx_size(size) and 4096 <= limits.bytes_of(size) <= 65536,
+        "nginx_site_uwsgi_buffer_size must be an nginx size from 4k to 64k (the bytes of response"
+        f" headers nginx takes from the app); got '{size}'.",
+    )
+    yield (
+        s["nginx_site_max_conns"] >= 0 and 1 <= s["nginx_site_retry_after"] <= 3600,
+        "nginx_site_max_conns must be 0 (no limit) or more requests, nginx_site_retry_after 1 to"
+        f" 3600 seconds; got {s['nginx_site_max_conns']} and {s['nginx_site_retry_after']}.",
+    )
 
 
 def nginx_site_tls_rules(s, readings):
@@ -357,6 +374,7 @@ def nginx_site(s, readings=None):
     static_dir = s["nginx_site_static_dir"]
     # Names of the site's own nginx variables: letters, digits and "_" only.
     variables = "pyops_" + re.sub(r"[^A-Za-z0-9_]", "_", s["nginx_site_name"])
+    site_tls = tls.site_tls(s, readings)
     return {
         "variables": variables,
         # Request headers that say something of the connection, which the app (and uWSGI, for the
@@ -375,5 +393,37 @@ def nginx_site(s, readings=None):
             for item in s.get("nginx_site_locations") or []
         ],
         "target": values.site_target(s["nginx_site_listen"], s["nginx_site_server_names"]),
-        "tls": tls.site_tls(s, readings),
+        "tls": site_tls,
+        "limits": limits.site_directives(
+            header_size=limits.bytes_of(s["nginx_site_uwsgi_buffer_size"]),
+            read_timeout=s["nginx_site_uwsgi_read_timeout"],
+            max_conns=s["nginx_site_max_conns"],
+            retry_after=s["nginx_site_retry_after"],
+        ),
+        "security_headers": _security_headers(s, variables, site_tls),
     }
+
+
+def _security_headers(s, variables, site_tls):
+    """The site's default headers, each with the variable that holds it where the app sent none.
+
+    An app's own value (Django's X-Frame-Options: DENY) must reach the browser once and unchanged:
+    two values of one header are invalid. So a header is sent through a map of the app's
+    ($upstream_http_NAME): the default when that is empty, nothing otherwise (add_header skips an
+    empty value). Answers nginx makes itself (files, errors) have no upstream header: defaults.
+    """
+    headers = dict(s["nginx_security_headers"])
+    if site_tls.get("enabled") and site_tls.get("ready") and site_tls.get("hsts"):
+        headers["Strict-Transport-Security"] = site_tls["hsts"]
+    found = []
+    for name, value in headers.items():
+        key = name.lower().replace("-", "_")
+        found.append(
+            {
+                "name": name,
+                "value": str(value),
+                "upstream": f"$upstream_http_{key}",
+                "variable": f"${variables}_header_{key}",
+            }
+        )
+    return found

@@ -124,6 +124,11 @@ UWSGI_PACKET = 65535
 # Room for the request variables nginx adds besides the headers (uwsgi_params: method, protocol,
 # addresses, ports, names), with their length fields.
 _UWSGI_PARAMS_ROOM = 4096
+# Header lines Debian's nginx takes (max_headers; 400 past it), and what each grows by as a
+# variable: "n:v" and its line end (3 bytes around name and value at least) become two length
+# fields and "HTTP_" (9 bytes): 7 more, 1000 tiny headers 7000 bytes more than their lines.
+_HEADER_LINES = 1000
+_VARIABLE_GROWTH = 7
 
 
 def uwsgi_packet_need(large_client_header_buffers):
@@ -131,7 +136,9 @@ def uwsgi_packet_need(large_client_header_buffers):
 
     nginx takes the request line and each header line into one of NUMBER buffers of SIZE, so all of
     them together are at most NUMBER * SIZE; in the uwsgi packet the URI comes twice (REQUEST_URI,
-    and PATH_INFO with QUERY_STRING), one buffer's worth more, and the params around them.
+    and PATH_INFO with QUERY_STRING), one buffer's worth more, the params around them, and what
+    each header line grows by as a variable.
     """
     number, size = str(large_client_header_buffers).split()
-    return (int(number) + 1) * nginx_size_bytes(size) + _UWSGI_PARAMS_ROOM
+    growth = _HEADER_LINES * _VARIABLE_GROWTH
+    return (int(number) + 1) * nginx_size_bytes(size) + _UWSGI_PARAMS_ROOM + growth

@@ -484,6 +484,13 @@ plan:
         nginx_site_uwsgi_read_timeout:
           description: app_nginx_read_timeout, else app_harakiri + 5.
           type: int
+        nginx_site_uwsgi_buffer_size:
+          description: 'app_response_headers_limit: the bytes of response headers nginx
+            takes.'
+          type: str
+        nginx_site_max_conns:
+          description: 'app_listen: requests passed to the app at once, its listen queue.'
+          type: int
         nginx_site_static_url:
           description: app_static_url.
           type: str

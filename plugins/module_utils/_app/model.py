@@ -16,6 +16,8 @@ import json
 import posixpath
 import typing as t
 
+from ansible_collections.pyops.uwsgi.plugins.module_utils import limits, values
+
 # The app's user logs in nowhere.
 NOLOGIN = "/usr/sbin/nologin"
 # Where the apps' own uWSGI configurations live (app_supervisor systemd) and their units.
@@ -38,6 +40,19 @@ NGINX_SOCKET = "nginx.sock"
 # The longest unix socket path uWSGI 2.0 binds (core/socket.c: "invalid socket name" beyond it).
 UNIX_SOCKET_BYTES = 102
 HEADER = "{what} of {name}: written by pyops.uwsgi.app, edits are overwritten."
+# The nginx role's timeouts toward clients (its settings on this host where the play has them,
+# else its defaults): the app's limits follow them (module_utils/limits.py).
+NGINX_TIMEOUTS = {
+    "client_header_timeout": 15,
+    "client_body_timeout": 15,
+    "send_timeout": 15,
+    "keepalive_timeout": 30,
+}
+
+
+def _seconds(value, default):
+    """VALUE as whole seconds, DEFAULT when it is not a number (the nginx role's rules say so)."""
+    return int(value) if str(value).isdigit() else default
 
 
 def digest(data, length):
@@ -238,6 +253,31 @@ class App:
         # else its default.
         self.nginx_header_buffers = (uwsgi_settings or {}).get(
             "nginx_large_client_header_buffers", "4 8k"
+        )
+        self.nginx_timeouts = {
+            key: (uwsgi_settings or {}).get(f"nginx_{key}", default)
+            for key, default in NGINX_TIMEOUTS.items()
+        }
+
+    def limits_path(self) -> limits.Path:
+        """The settings the limits along the request's path follow (module_utils/limits.py)."""
+        s = self.s
+        size = s["app_response_headers_limit"]
+        timeouts = {
+            key: _seconds(value, NGINX_TIMEOUTS[key]) for key, value in self.nginx_timeouts.items()
+        }
+        return limits.Path(
+            harakiri=s["app_harakiri"],
+            read_timeout=self.read_timeout,
+            listen=s["app_listen"],
+            # A size the rules refuse stands at the default meanwhile.
+            response_headers=limits.bytes_of(size)
+            if values.nginx_size(size)
+            else limits.Path._field_defaults["response_headers"],
+            header_buffers=self.nginx_header_buffers,
+            body_size=s["app_client_max_body_size"],
+            somaxconn=self.host.get("somaxconn"),
+            **timeouts,
         )
 
     @property

@@ -81,6 +81,8 @@ RULES: dict[str, Rule] = {
     "listen values": v.listen_values,
     "trusted proxies": v.trusted_proxies,
     "body size": v.body_size,
+    "response headers limit": v.response_headers_limit,
+    "limits agree": v.limits_agree,
     "static location": v.static_location,
     "site TLS": v.site_tls,
     "health check CA": v.health_check_ca,

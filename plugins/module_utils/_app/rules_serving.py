@@ -14,7 +14,13 @@ from __future__ import annotations
 import posixpath
 import re
 
-from ansible_collections.pyops.uwsgi.plugins.module_utils import env_file, host_paths, tls, values
+from ansible_collections.pyops.uwsgi.plugins.module_utils import (
+    env_file,
+    host_paths,
+    limits,
+    tls,
+    values,
+)
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app import site, vassal
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app.model import (
     CANARY_SOCKET,
@@ -340,6 +346,31 @@ def body_size(app: App, controller: dict) -> Checks:
         values.nginx_size(s["app_client_max_body_size"]),
         "app_client_max_body_size must be an nginx size such as 10m; got"
         f" '{s['app_client_max_body_size']}'.",
+    )
+
+
+def response_headers_limit(app: App, controller: dict) -> Checks:
+    size = app.s["app_response_headers_limit"]
+    yield (
+        values.nginx_size(size) and 4096 <= limits.bytes_of(size) <= 65536,
+        "app_response_headers_limit must be an nginx size from 4k to 64k (the bytes of response"
+        f" headers the app may send); got '{size}'.",
+    )
+
+
+# Limits a rule of their own checks, with a message in the settings' terms.
+_CHECKED_APART = ("request headers", "slow requests", "bursts")
+
+
+def limits_agree(app: App, controller: dict) -> Checks:
+    """The rest of the path's limits (module_utils/limits.py) with the options as written."""
+    found = limits.disagreements(app.limits_path(), app.s["app_uwsgi_options"])
+    broken = {limit: message for limit, message in found.items() if limit not in _CHECKED_APART}
+    yield (
+        not broken,
+        "app_uwsgi_options would make uWSGI give up before nginx does ("
+        + "; ".join(f"{limit}: {message}" for limit, message in broken.items())
+        + "): leave those limits to the role, which decides them with nginx's (docs/limits.md).",
     )
 
 

@@ -185,6 +185,10 @@ class NginxSite(_SiteTls):
     """unix: and nginx's link to the socket serving."""
     nginx_site_uwsgi_read_timeout: int
     """app_nginx_read_timeout, else app_harakiri + 5."""
+    nginx_site_uwsgi_buffer_size: str
+    """app_response_headers_limit: the bytes of response headers nginx takes."""
+    nginx_site_max_conns: int
+    """app_listen: requests passed to the app at once, its listen queue."""
     nginx_site_static_url: str
     """app_static_url."""
     nginx_site_static_dir: str

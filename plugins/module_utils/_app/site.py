@@ -59,6 +59,9 @@ def nginx_site(app: App) -> dict[str, t.Any]:
         # nginx cannot point anywhere else.
         "nginx_site_uwsgi_pass": f"unix:{app.nginx_socket}",
         "nginx_site_uwsgi_read_timeout": app.read_timeout,
+        # The site's limits toward the app agree with the vassal's (module_utils/limits.py).
+        "nginx_site_uwsgi_buffer_size": s["app_response_headers_limit"],
+        "nginx_site_max_conns": s["app_listen"],
         "nginx_site_static_url": s["app_static_url"],
         "nginx_site_static_dir": f"{root}/current/code/{s['app_static_dir']}"
         if s["app_static_url"]

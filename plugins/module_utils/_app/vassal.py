@@ -14,7 +14,12 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.pyops.uwsgi.plugins.module_utils import env_file, uwsgi_literal, values
+from ansible_collections.pyops.uwsgi.plugins.module_utils import (
+    env_file,
+    limits,
+    uwsgi_literal,
+    values,
+)
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app import units
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app.model import (
     ENV_DIR,
@@ -70,7 +75,6 @@ def _identity_options(app):
         "socket": [app.socket, s["app_tcp_socket"]] if s["app_tcp_socket"] else app.socket,
         "chown-socket": identity.get("chown-socket"),
         "chmod-socket": 660,
-        "listen": s["app_listen"],
         # A socket of systemd's stays when uWSGI exits.
         "vacuum": not s["app_socket_activation"],
         "master-fifo": identity.get("master-fifo"),
@@ -88,6 +92,9 @@ def _python_options(app):
         py_call_osafterfork = True
     return {
         "virtualenv": f"{app.release_dir}/venv",
+        # The release's Python, not the uWSGI binary: subprocess.run([sys.executable, ...]) and
+        # multiprocessing's spawn start it.
+        "py-sys-executable": f"{app.release_dir}/venv/bin/python",
         "chdir": app.code,
         "pythonpath": app.code,
         "module": f"{s['app_wsgi_module']}:{s['app_wsgi_callable']}",
@@ -106,10 +113,18 @@ def _worker_options(app):
     """How long a request may take, when workers are recycled, how requests are buffered."""
     s = app.s
     known = app.host.get("uwsgi_options") or []
+    path = app.limits_path()
     max_requests = s["app_max_requests"]
     lifetime = s["app_max_worker_lifetime"]
     return {
-        "harakiri": s["app_harakiri"],
+        # How long a request may take, how large what it brings and sends may be, how many may
+        # wait: limits that agree with nginx's (module_utils/limits.py, docs/limits.md).
+        **limits.uwsgi_options(
+            harakiri=s["app_harakiri"],
+            listen=s["app_listen"],
+            response_headers=path.response_headers,
+            send_timeout=path.send_timeout,
+        ),
         # Recycling; the -delta variants stagger workers; only newer 2.0.x releases know them.
         "max-requests": max_requests or None,
         "max-requests-delta": (max_requests // 10 or None)
@@ -123,13 +138,6 @@ def _worker_options(app):
         "worker-reload-mercy": s["app_worker_reload_mercy"],
         # Stats for ops (uwsgitop), on a socket only app_stats_group can open.
         "stats": f"{app.stats_dir}/stats.sock" if s["app_stats"] else None,
-        # As large as a uwsgi packet can be: whatever nginx's header limits let through fits
-        # (nginx_large_client_header_buffers is held to it), so no request it accepts gets 502.
-        "buffer-size": values.UWSGI_PACKET,
-        # The whole body is read before the app runs (in memory up to 64 KB, then a file in
-        # the unit's private /tmp): an app that answers without reading it (405, 401) would
-        # otherwise close the socket while nginx still sends, and the client get 502.
-        "post-buffering": 65536,
     }
 
 

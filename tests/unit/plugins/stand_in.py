@@ -48,6 +48,7 @@ UWSGI_OPTIONS = sorted(
     max-worker-lifetime reload-on-rss worker-reload-mercy stats buffer-size auto-procname
     disable-logging log-4xx log-5xx log-master logger env procname-prefix-spaced lazy-apps
     thunder-lock route static-map http-socket envdir procname-append post-buffering
+    max-vars response-headers-limit socket-timeout py-sys-executable limit-post
     """.split()  # noqa: SIM905 - a word list reads better than 44 quoted strings
 )
 HOST = {

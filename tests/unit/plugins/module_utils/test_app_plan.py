@@ -264,6 +264,16 @@ RULES = {
         {"app_client_max_body_size": "10 MB"},
         {"app_client_max_body_size": "10m"},
     ),
+    "response headers limit": (
+        "app_response_headers_limit",
+        {"app_response_headers_limit": "100k"},
+        {"app_response_headers_limit": "64k"},
+    ),
+    "limits agree": (
+        "socket-timeout",
+        {"app_uwsgi_options": {"socket-timeout": 4, "max-vars": 64}},
+        {"app_uwsgi_options": {"socket-timeout": 60}},
+    ),
     "static location": (
         "app_static_url",
         {"app_static_url": "static"},

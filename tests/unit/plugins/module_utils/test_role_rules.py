@@ -203,6 +203,11 @@ BAD = [
         nginx_site_static_dir="/srv/shop/static",
     ),
     bad(NGINX_SITE, "nginx_site_uwsgi_read_timeout", 0),
+    bad(NGINX_SITE, "nginx_site_uwsgi_buffer_size", "2k"),
+    bad(NGINX_SITE, "nginx_site_uwsgi_buffer_size", "128k"),
+    bad(NGINX_SITE, "nginx_site_uwsgi_buffer_size", "32 KB"),
+    bad(NGINX_SITE, "nginx_site_max_conns", -1),
+    bad(NGINX_SITE, "nginx_site_retry_after", 0),
     bad(NGINX_SITE, "nginx_site_client_max_body_size", "10mb"),
     bad(NGINX_SITE, "nginx_security_headers", {"X Frame Options": "DENY"}),
     bad(NGINX_SITE, "nginx_site_trusted_proxies", ["0.0.0.0/0"]),
@@ -317,6 +322,14 @@ GOOD = [
     good(
         NGINX_SITE, "limits", nginx_site_client_max_body_size="10m", nginx_site_uwsgi_read_timeout=1
     ),
+    good(
+        NGINX_SITE,
+        "response-and-queue-limits",
+        nginx_site_uwsgi_buffer_size="64k",
+        nginx_site_max_conns=1024,
+        nginx_site_retry_after=3600,
+    ),
+    good(NGINX_SITE, "small-response-headers", nginx_site_uwsgi_buffer_size="4k"),
 ]
 
 

@@ -453,7 +453,13 @@ def test_an_https_site_redirects_and_serves_with_the_profile():
     assert "ssl_protocols TLSv1.2 TLSv1.3;" in lines
     assert f"ssl_ciphers {tls.CIPHERS};" in lines
     assert "ssl_session_tickets off;" in lines
-    assert 'add_header Strict-Transport-Security "max-age=300" always;' in lines
+    # HSTS too is the site's default only where the app sent none of its own.
+    variable = "$pyops_shop_header_strict_transport_security"
+    assert f"add_header Strict-Transport-Security {variable} always;" in lines
+    assert f"map $upstream_http_strict_transport_security {variable} {{" in lines
+    assert lines[lines.index(f"map $upstream_http_strict_transport_security {variable} {{") + 1] == (
+        '"" "max-age=300";'
+    )
     assert "ssl_stapling on;" not in lines
     assert "/.well-known/acme-challenge/" not in "\n".join(lines)
     # The redirect comes before the HTTPS server, which alone passes to uWSGI.
