@@ -44,6 +44,8 @@ _LOAD_FAILED = re.compile(r"callable not found or import error", re.IGNORECASE)
 # What Python prints before that verdict when the import itself raised.
 _PYTHON_ERROR = re.compile(r"^(?:Traceback \(most recent call last\)|[\w.]*(?:Error|Exception)\b)")
 _NGINX_CONNECT = re.compile(r"\bconnect\(\) to unix:(\S+) failed \((\d+): ")
+# nginx refused a request past the app's queue (nginx_site_max_conns, from app_listen).
+_QUEUE_LIMIT = re.compile(r'\blimiting connections by zone "pyops_')
 # uWSGI could not enter the code directory: missing there, or hidden by the sandbox.
 _CHDIR = re.compile(r"\bchdir\(\): (?:No such file or directory|Permission denied)")
 # A worker that died of state shared across the fork: a crash, or a connection made at import.
@@ -346,6 +348,21 @@ def _out_of_reach(evidence):
     )
 
 
+def _queue_full(evidence):
+    # nginx counted more requests than the app queues (limit_conn: 503 with Retry-After), or the
+    # socket's queue was full when nginx connected (EAGAIN: 502).
+    line = _newest(evidence.nginx, _QUEUE_LIMIT)[0] or evidence.nginx_connect("11")[0]
+    if not line:
+        return None
+    return line, (
+        "More requests came at once than the app's workers take plus the requests its queue holds"
+        " (app_listen): past it nginx answers 503 with Retry-After. Raise app_processes (or"
+        " app_threads) if the workers are the bottleneck, app_listen (at most the host's"
+        " net.core.somaxconn) if bursts should wait longer, or make the slow requests faster;"
+        " docs/limits.md says how the queue and the timeouts agree."
+    )
+
+
 def _healthy(evidence):
     return [int(status) for status in evidence.app.get("health_status") or range(200, 400)]
 
@@ -403,6 +420,8 @@ _RULES = (
     ("status", "The app answered with another status", _unhealthy_answer),
     ("3b", "Permission denied on the socket", _socket_denied),
     ("3a", "nginx points at a missing socket", _socket_missing),
+    # Overload, not a broken deploy: only when nothing above explains the failure.
+    ("queue", "More requests than the app queues", _queue_full),
 )
 _PITFALLS = ("003", "1a", "1b", "2", "3a", "3b")
 

@@ -677,3 +677,26 @@ def test_a_start_that_failed_otherwise_is_not_a_timeout():
 def test_start_must_be_a_result():
     with pytest.raises(AnsibleFilterError, match="start must be a dict"):
         uwsgi_diagnose([], APP, start="timeout")
+
+
+NGINX_LIMITED = (
+    '2026/12/07 14:38:15 [error] 535#535: *87 limiting connections by zone "pyops_shop", client:'
+    ' 127.0.0.1, server: shop.test, request: "GET /report HTTP/1.1", host: "shop.test"'
+)
+NGINX_QUEUE_FULL = NGINX_DENIED.replace(
+    "(13: Permission denied)", "(11: Resource temporarily unavailable)"
+)
+
+
+@pytest.mark.parametrize("line", [NGINX_LIMITED, NGINX_QUEUE_FULL.format(path=SOCKET)])
+def test_a_burst_past_the_queue_names_app_listen(line):
+    result = uwsgi_diagnose(journal([*START, *READY]), APP, {"error": None}, [*NGINX_OTHER, line])
+    assert (result["id"], result["line"]) == ("queue", line)
+    assert "app_listen" in result["fix"]
+    assert "app_processes" in result["fix"]
+
+
+def test_a_load_error_wins_over_the_queue_it_causes():
+    log = journal([*START, "ModuleNotFoundError: No module named 'flask'"])
+    result = uwsgi_diagnose(log, APP, None, [NGINX_LIMITED])
+    assert result["id"] == "2"
