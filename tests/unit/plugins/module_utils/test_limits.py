@@ -212,3 +212,22 @@ def test_an_option_that_would_break_the_path_is_refused_naming_the_limit(options
     assert len(planned["errors"]) == 1, planned["errors"]
     assert named in planned["errors"][0]
     assert "app_uwsgi_options" in planned["errors"][0]
+
+
+def test_workers_jobs_and_commands_find_the_release_s_python_first():
+    # They run through env with the release's virtualenv first on PATH: "python" there is the
+    # release's, and so is sys.executable in it.
+    planned = stand_in.app(
+        app_workers=[{"name": "queue", "command": ["python", "-m", "worker"]}],
+        app_jobs=[{"name": "report", "command": ["python", "report.py"], "calendar": "daily"}],
+    )
+    assert planned["errors"] == [], planned["errors"]
+    planned = planned["plan"]
+    path = f"PATH={planned['release']['dir']}/venv/bin:"
+    units = planned["workers"]["units"]
+    assert len([unit for unit in units if "ExecStart=" in unit["text"]]) == 2
+    for unit in units:
+        if "ExecStart=" in unit["text"]:
+            assert 'ExecStart="/usr/bin/env" "--" "python" ' in unit["text"]
+            assert f'Environment="{path}' in unit["text"]
+    assert planned["phases"]["env"]["PATH"].startswith(path[len("PATH=") :])
