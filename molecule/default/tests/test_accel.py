@@ -77,8 +77,10 @@ def test_the_directory_is_readable_by_nginx_s_group_and_nobody_else(host, report
         # Not a plain file name: the app refuses it.
         ("/download/.hidden", 400),
         ("/download/private%2Freport.txt", 400),
-        # nginx resolves the dots before the app sees the path (/etc/passwd), which nothing serves.
-        ("/download/..%2F..%2F..%2Fetc%2Fpasswd", 404),
+        # nginx resolves the dots before the app sees the path (/etc/passwd), which nothing serves,
+        # and refuses itself a path that climbs above /.
+        ("/download/..%2Fetc%2Fpasswd", 404),
+        ("/download/..%2F..%2F..%2Fetc%2Fpasswd", 400),
     ],
 )
 def test_a_name_that_is_not_a_plain_file_name_gets_no_file(host, report, path, expected):
