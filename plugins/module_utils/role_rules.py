@@ -203,6 +203,22 @@ def _headers_rule(s):
     )
 
 
+def _internal_locations_rule(s):
+    """Internal locations (X-Accel-Redirect only): no expires, and a URL prefix of their own."""
+    locations, static_url = s["nginx_site_locations"], s["nginx_site_static_url"]
+    internal = [item for item in locations if item["internal"]]
+    urls = [item["url"] for item in locations] + ([static_url] if static_url else [])
+    nested = any(
+        values.nginx_prefixes_nested(item["url"], url) for item in internal for url in urls
+    )
+    return (
+        not nested and all(item["expires"] == "" for item in internal),
+        "nginx_site_locations internal items take no expires (the app's Cache-Control reaches the"
+        " client) and a url that neither lies inside another location's (nginx_site_static_url"
+        f" included) nor holds one; got {internal} among {urls}.",
+    )
+
+
 def nginx_site_rules(s, readings):
     """One site of the nginx role (entry point site)."""
     upstream, uwsgi_pass = s["nginx_site_upstream"], s["nginx_site_uwsgi_pass"]
@@ -268,6 +284,7 @@ def nginx_site_rules(s, readings):
         " and not equal to nginx_site_static_url, an absolute dir, and an expires value such as 1h"
         f" or empty; got {locations}.",
     )
+    yield _internal_locations_rule(s)
     yield (
         bool(_EXPIRES.fullmatch(str(s["nginx_site_static_expires"]))),
         "nginx_site_static_expires must be an nginx expires value such as 1h, 7d or off; got"
@@ -385,11 +402,7 @@ def nginx_site(s, readings=None):
         "uwsgi_pass": f"pyops_{s['nginx_site_name']}" if upstream else s["nginx_site_uwsgi_pass"],
         "static_alias": static_dir.rstrip("/") + "/" if static_dir else "",
         "locations": [
-            {
-                "url": item["url"],
-                "alias": item["dir"].rstrip("/") + "/",
-                "expires": item["expires"] or s["nginx_site_static_expires"],
-            }
+            _location(item, s["nginx_site_static_expires"])
             for item in s.get("nginx_site_locations") or []
         ],
         "target": values.site_target(s["nginx_site_listen"], s["nginx_site_server_names"]),
@@ -427,3 +440,14 @@ def _security_headers(s, variables, site_tls):
             }
         )
     return found
+
+
+def _location(item, static_expires):
+    """A further location: public, with its expiry; or internal, with none (the app's stands)."""
+    internal = item["internal"]
+    return {
+        "url": item["url"],
+        "alias": item["dir"].rstrip("/") + "/",
+        "internal": internal,
+        "expires": "" if internal else item["expires"] or static_expires,
+    }

@@ -60,6 +60,11 @@ def nginx_server_name(value):
     return isinstance(value, str) and bool(_SERVER_NAME.fullmatch(value))
 
 
+def nginx_prefixes_nested(first, second):
+    """Whether two different location prefixes (each ending in /) lie one inside the other."""
+    return first != second and (first.startswith(second) or second.startswith(first))
+
+
 def private_endpoint(value):
     """True for ADDRESS:PORT where ADDRESS is one private address of a host (not 0.0.0.0 or ::)."""
     match = _ENDPOINT.fullmatch(value) if isinstance(value, str) else None

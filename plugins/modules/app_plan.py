@@ -516,6 +516,10 @@ plan:
             dir:
               description: The shared directory served under it.
               type: str
+            internal:
+              description: "app_shared_paths internal: served to the app's X-Accel-Redirect
+                only."
+              type: bool
     health:
       description: The health check through nginx.
       type: dict

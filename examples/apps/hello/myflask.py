@@ -4,6 +4,7 @@ import os
 import socket
 import sys
 import time
+from urllib.parse import quote
 
 from flask import Flask, abort, request
 
@@ -35,6 +36,20 @@ def version():
 def whoami():
     # Which host and worker process answered: tells load-balanced hosts and recycled workers apart.
     return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+@application.route("/download/<path:name>")
+def download(name):
+    # A protected download as Django's or Flask-Security's: the app decides, nginx sends the file
+    # from the shared path served at the internal url /protected/ (app_shared_paths internal).
+    # A name is one plain file name; <path:> lets the others reach here to be refused.
+    if name != os.path.basename(name) or name.startswith(".") or not name.isprintable():
+        abort(400)
+    response = application.response_class(headers={"X-Accel-Redirect": "/protected/" + quote(name)})
+    # The file's type is nginx's to say (from its extension), and no shared cache keeps it.
+    del response.headers["Content-Type"]
+    response.headers["Cache-Control"] = "private"
+    return response
 
 
 @application.route("/scheme")

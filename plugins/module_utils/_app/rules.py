@@ -96,6 +96,8 @@ RULES: dict[str, Rule] = {
     "shared paths keep the code": r.shared_keep_code,
     "shared paths need a state directory": r.shared_need_state_dir,
     "shared urls": r.shared_urls,
+    "shared internal needs a url": r.shared_internal_needs_url,
+    "shared internal apart": r.shared_internal_apart,
     "shared url needs the site": r.shared_url_needs_site,
     # Workers and jobs.
     "worker names": r.unit_names("app_workers"),

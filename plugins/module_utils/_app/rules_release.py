@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.pyops.uwsgi.plugins.module_utils import values
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app import units
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app.model import App, Checks, Rule
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app.rules_serving import URL_PREFIX
@@ -123,6 +124,41 @@ def shared_urls(app: App, controller: dict) -> Checks:
         and len(set(urls + taken)) == len(urls + taken),
         "app_shared_paths urls must start and end with '/' (such as /media/), differ from each"
         f" other and from app_static_url ('{s['app_static_url']}'), and not be '/'; got {urls}.",
+    )
+
+
+def shared_internal_needs_url(app: App, controller: dict) -> Checks:
+    bare = [
+        item["path"] for item in app.s["app_shared_paths"] if item["internal"] and not item["url"]
+    ]
+    yield (
+        not bare,
+        "app_shared_paths internal serves a url to the app's X-Accel-Redirect only, and"
+        f" {', '.join(repr(path) for path in bare)} has none: give it a url such as /protected/,"
+        " or drop internal.",
+    )
+
+
+def shared_internal_apart(app: App, controller: dict) -> Checks:
+    s = app.s
+    internal = [item["url"] for item in s["app_shared_paths"] if item["internal"] and item["url"]]
+    others = [item["url"] for item in s["app_shared_paths"] if item["url"]]
+    others += [s["app_static_url"]] if s["app_static_url"] else []
+    # Equal urls are shared_urls' to refuse.
+    nested = sorted(
+        {
+            f"'{url}' and '{other}'"
+            for url in internal
+            for other in others
+            if values.nginx_prefixes_nested(url, other)
+        }
+    )
+    yield (
+        not nested,
+        "app_shared_paths internal urls must not lie inside another url of the site (the other"
+        " app_shared_paths urls, app_static_url) or hold one, so that which location answers is"
+        f" plain: {', '.join(nested)}. Give the internal url a prefix of its own, such as"
+        " /protected/.",
     )
 
 

@@ -153,6 +153,8 @@ class Location(t.TypedDict):
     """The URL prefix (app_shared_paths url)."""
     dir: str
     """The shared directory served under it."""
+    internal: bool
+    """app_shared_paths internal: served to the app's X-Accel-Redirect only."""
 
 
 class _SiteTls(t.TypedDict, total=False):

@@ -70,7 +70,11 @@ def nginx_site(app: App) -> dict[str, t.Any]:
         "nginx_site_trusted_proxies": list(s["app_trusted_proxies"]),
         # Shared data served as it is (app_shared_paths with a url), from where it lives.
         "nginx_site_locations": [
-            {"url": item["url"], "dir": f"{s['app_state_dir']}/shared/{item['path']}"}
+            {
+                "url": item["url"],
+                "dir": f"{s['app_state_dir']}/shared/{item['path']}",
+                "internal": item["internal"],
+            }
             for item in s["app_shared_paths"]
             if item["url"]
         ],

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import jinja2
 import yaml
-from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan
+from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan, role_rules
 from ansible_collections.pyops.uwsgi.plugins.plugin_utils import app_source, role_settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -101,3 +102,25 @@ def app(source="stand-in", record=None, host=None, host_apps=1, **overrides):
         platform={**PLATFORM, "host_apps": host_apps},
         source=source,
     )
+
+
+SITE_TEMPLATES = ROOT / "roles" / "nginx" / "templates" / "etc" / "nginx" / "sites-available"
+
+
+def site_file(settings, readings=None):
+    """The nginx site file for the site SETTINGS, as the nginx role's template task writes it."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(SITE_TEMPLATES)),
+        trim_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["comment"] = lambda text: "# " + text
+    return environment.get_template("site.conf.j2").render(
+        ansible_managed="Ansible managed",
+        __nginx_site={"settings": settings, "site": role_rules.nginx_site(settings, readings)},
+    )
+
+
+def directives(text):
+    """The lines of TEXT (a site file) that say something, stripped."""
+    return [line.strip() for line in text.splitlines() if line.strip()]

@@ -328,6 +328,25 @@ RULES = {
         {"app_shared_paths": [{"path": "media", "url": "/static/"}], "app_static_url": "/static/"},
         {"app_shared_paths": [{"path": "media", "url": "/media/"}], "app_static_url": "/static/"},
     ),
+    "shared internal needs a url": (
+        "app_shared_paths internal",
+        {"app_shared_paths": [{"path": "private", "internal": True}]},
+        {"app_shared_paths": [{"path": "private", "url": "/protected/", "internal": True}]},
+    ),
+    "shared internal apart": (
+        "app_shared_paths internal urls",
+        {
+            "app_shared_paths": [{"path": "private", "url": "/static/private/", "internal": True}],
+            "app_static_url": "/static/",
+        },
+        {
+            "app_shared_paths": [
+                {"path": "private", "url": "/protected/", "internal": True},
+                {"path": "media", "url": "/media/"},
+            ],
+            "app_static_url": "/static/",
+        },
+    ),
     "shared url needs the site": (
         "app_nginx_site",
         {"app_nginx_site": False, "app_shared_paths": [{"path": "media", "url": "/media/"}]},
@@ -910,7 +929,52 @@ def test_shared_data_is_the_apps_alone_and_nginx_reads_what_it_serves():
         "target": "/var/lib/hello/shared/public/media",
     }
     assert planned["nginx_site"]["nginx_site_locations"] == [
-        {"url": "/media/", "dir": "/var/lib/hello/shared/public/media"}
+        {"url": "/media/", "dir": "/var/lib/hello/shared/public/media", "internal": False}
+    ]
+
+
+def test_a_private_shared_path_is_served_to_x_accel_redirect_and_read_by_nginx_alone():
+    planned = plan(app_shared_paths=[{"path": "private", "url": "/protected/", "internal": True}])
+    found = directories_of(planned["directories"])
+    # As a public url: nginx's group passes through to it and reads it, nobody else.
+    assert found["/var/lib/hello"] == ("hello", "www-data", "0710")
+    assert found["/var/lib/hello/shared"] == ("hello", "www-data", "0710")
+    assert found["/var/lib/hello/shared/private"] == ("hello", "www-data", "2750")
+    assert planned["nginx_site"]["nginx_site_locations"] == [
+        {"url": "/protected/", "dir": "/var/lib/hello/shared/private", "internal": True}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("paths", "static_url", "refused"),
+    [
+        # Nested either way, with the static url or another shared one.
+        ([{"path": "p", "url": "/static/p/", "internal": True}], "/static/", "'/static/p/'"),
+        ([{"path": "p", "url": "/s/", "internal": True}], "/s/css/", "'/s/' and '/s/css/'"),
+        (
+            [{"path": "p", "url": "/files/", "internal": True}, {"path": "m", "url": "/files/m/"}],
+            "",
+            "'/files/' and '/files/m/'",
+        ),
+    ],
+)
+def test_an_internal_url_inside_another_or_holding_one_is_refused(paths, static_url, refused):
+    errors = stand_in.app(app_shared_paths=paths, app_static_url=static_url)["errors"]
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("app_shared_paths internal urls") and refused in errors[0]
+
+
+def test_public_urls_may_still_nest():
+    # Longest prefix wins in nginx: a public url inside another public one serves as it did.
+    paths = [{"path": "m", "url": "/media/"}, {"path": "t", "url": "/media/thumbs/"}]
+    assert stand_in.app(app_shared_paths=paths)["errors"] == []
+
+
+def test_internal_without_a_url_is_refused_naming_the_path_and_the_fix():
+    errors = stand_in.app(app_shared_paths=[{"path": "private", "internal": True}])["errors"]
+    assert errors == [
+        "app_shared_paths internal serves a url to the app's X-Accel-Redirect only, and 'private'"
+        " has none: give it a url such as /protected/, or drop internal."
     ]
 
 

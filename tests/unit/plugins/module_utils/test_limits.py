@@ -10,11 +10,6 @@ from importlib import util
 import pytest
 from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan, limits, uwsgi_protocol
 from ansible_collections.pyops.uwsgi.tests.unit.plugins import stand_in
-from ansible_collections.pyops.uwsgi.tests.unit.plugins.module_utils.test_tls import (
-    directives,
-    render,
-    site,
-)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -94,6 +89,28 @@ def test_the_limits_page_is_current():
 
 
 # --- The site carries them out ------------------------------------------------------------------
+
+
+def site(**changes):
+    """The nginx role's site settings for app "shop" behind its socket, with CHANGES."""
+    checked, errors = stand_in.settings(
+        "nginx",
+        "site",
+        nginx_site_name="shop",
+        nginx_site_uwsgi_pass="unix:/run/uwsgi/shop/shop.sock",
+        nginx_site_server_names=["shop.example.org"],
+        **changes,
+    )
+    assert errors == [], errors
+    return checked
+
+
+def render(settings, readings):
+    return stand_in.site_file(settings, readings)
+
+
+def directives(text):
+    return stand_in.directives(text)
 
 
 def _location(lines, name):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible_collections.pyops.uwsgi.plugins.module_utils import role_rules
+from ansible_collections.pyops.uwsgi.tests.unit.plugins import stand_in
 
 ROOT = Path(__file__).resolve().parents[4]
 _TEMPLATED = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -191,16 +192,52 @@ BAD = [
     bad(NGINX_SITE, "nginx_site_static_dir", "static", nginx_site_static_url="/static/"),
     bad(NGINX_SITE, "nginx_site_static_expires", "1 hour"),
     bad(NGINX_SITE, "nginx_site_static_expires", "forever"),
-    bad(NGINX_SITE, "nginx_site_locations", [{"url": "media/", "dir": "/srv/m", "expires": ""}]),
-    bad(NGINX_SITE, "nginx_site_locations", [{"url": "/media/", "dir": "media", "expires": ""}]),
-    bad(NGINX_SITE, "nginx_site_locations", [{"url": "/", "dir": "/srv/m", "expires": ""}]),
-    bad(NGINX_SITE, "nginx_site_locations", [{"url": "/m/", "dir": "/srv/m", "expires": "1 d"}]),
     bad(
         NGINX_SITE,
         "nginx_site_locations",
-        [{"url": "/static/", "dir": "/srv/m", "expires": ""}],
+        [{"url": "media/", "dir": "/srv/m", "expires": "", "internal": False}],
+    ),
+    bad(
+        NGINX_SITE,
+        "nginx_site_locations",
+        [{"url": "/media/", "dir": "media", "expires": "", "internal": False}],
+    ),
+    bad(
+        NGINX_SITE,
+        "nginx_site_locations",
+        [{"url": "/", "dir": "/srv/m", "expires": "", "internal": False}],
+    ),
+    bad(
+        NGINX_SITE,
+        "nginx_site_locations",
+        [{"url": "/m/", "dir": "/srv/m", "expires": "1 d", "internal": False}],
+    ),
+    bad(
+        NGINX_SITE,
+        "nginx_site_locations",
+        [{"url": "/static/", "dir": "/srv/m", "expires": "", "internal": False}],
         nginx_site_static_url="/static/",
         nginx_site_static_dir="/srv/shop/static",
+    ),
+    bad(
+        NGINX_SITE,
+        "nginx_site_locations",
+        [{"url": "/protected/", "dir": "/srv/p", "expires": "1h", "internal": True}],
+    ),
+    bad(
+        NGINX_SITE,
+        "nginx_site_locations",
+        [{"url": "/static/private/", "dir": "/srv/p", "expires": "", "internal": True}],
+        nginx_site_static_url="/static/",
+        nginx_site_static_dir="/srv/shop/static",
+    ),
+    bad(
+        NGINX_SITE,
+        "nginx_site_locations",
+        [
+            {"url": "/files/", "dir": "/srv/p", "expires": "", "internal": True},
+            {"url": "/files/public/", "dir": "/srv/f", "expires": "", "internal": False},
+        ],
     ),
     bad(NGINX_SITE, "nginx_site_uwsgi_read_timeout", 0),
     bad(NGINX_SITE, "nginx_site_uwsgi_buffer_size", "2k"),
@@ -312,8 +349,19 @@ GOOD = [
         nginx_site_static_url="/static/",
         nginx_site_static_dir="/srv/shop/static",
         nginx_site_locations=[
-            {"url": "/media/", "dir": "/var/lib/shop/shared/media", "expires": ""},
-            {"url": "/downloads/", "dir": "/srv/files/", "expires": "7d"},
+            {
+                "url": "/media/",
+                "dir": "/var/lib/shop/shared/media",
+                "expires": "",
+                "internal": False,
+            },
+            {"url": "/downloads/", "dir": "/srv/files/", "expires": "7d", "internal": False},
+            {
+                "url": "/protected/",
+                "dir": "/var/lib/shop/shared/private",
+                "expires": "",
+                "internal": True,
+            },
         ],
     ),
     good(NGINX_SITE, "expires-off", nginx_site_static_expires="off"),
@@ -594,18 +642,64 @@ def test_the_template_reads_only_what_nginx_site_gives():
     assert used <= set(site())
 
 
+MEDIA = {"url": "/media/", "dir": "/var/lib/shop/shared/media", "expires": "", "internal": False}
+FILES = {"url": "/files/", "dir": "/srv/files/", "expires": "7d", "internal": False}
+PRIVATE = {
+    "url": "/protected/",
+    "dir": "/var/lib/shop/shared/private",
+    "expires": "",
+    "internal": True,
+}
+
+
 def test_further_locations_are_aliases_with_their_own_or_the_static_expiry():
-    settings = {
-        **BASE[NGINX_SITE],
-        "nginx_site_locations": [
-            {"url": "/media/", "dir": "/var/lib/shop/shared/media", "expires": ""},
-            {"url": "/files/", "dir": "/srv/files/", "expires": "7d"},
-        ],
-    }
+    settings = {**BASE[NGINX_SITE], "nginx_site_locations": [MEDIA, FILES, PRIVATE]}
     assert role_rules.nginx_site(settings)["locations"] == [
-        {"url": "/media/", "alias": "/var/lib/shop/shared/media/", "expires": "1h"},
-        {"url": "/files/", "alias": "/srv/files/", "expires": "7d"},
+        {
+            "url": "/media/",
+            "alias": "/var/lib/shop/shared/media/",
+            "expires": "1h",
+            "internal": False,
+        },
+        {"url": "/files/", "alias": "/srv/files/", "expires": "7d", "internal": False},
+        # Internal: no expiry of nginx's, whatever the static one (the app's Cache-Control stands).
+        {
+            "url": "/protected/",
+            "alias": "/var/lib/shop/shared/private/",
+            "expires": "",
+            "internal": True,
+        },
     ]
     # A site written before the setting existed (no key at all) has none.
     del settings["nginx_site_locations"]
     assert role_rules.nginx_site(settings)["locations"] == []
+
+
+def location_block(lines, url):
+    """The directives of the site's location URL, between its braces."""
+    start = lines.index(f"location {url} {{") + 1
+    return lines[start : lines.index("}", start)]
+
+
+def test_an_internal_location_answers_x_accel_redirect_only_and_a_public_one_everybody():
+    settings, errors = stand_in.settings(
+        "nginx",
+        "site",
+        nginx_site_name="shop",
+        nginx_site_uwsgi_pass=SOCKET,
+        nginx_site_locations=[
+            {"url": "/media/", "dir": "/var/lib/shop/shared/media"},
+            {"url": "/protected/", "dir": "/var/lib/shop/shared/private", "internal": True},
+        ],
+    )
+    assert errors == []
+    lines = stand_in.directives(stand_in.site_file(settings))
+    assert location_block(lines, "/media/") == [
+        "alias /var/lib/shop/shared/media/;",
+        "expires 1h;",
+        "access_log off;",
+    ]
+    private = [line for line in location_block(lines, "/protected/") if not line.startswith("#")]
+    assert private == ["internal;", "alias /var/lib/shop/shared/private/;"]
+    # "internal;" there and nowhere else: the app's own location stays open to clients.
+    assert lines.count("internal;") == 1

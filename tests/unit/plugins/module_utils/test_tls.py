@@ -11,7 +11,6 @@ import base64
 import datetime
 from pathlib import Path
 
-import jinja2
 import pytest
 import yaml
 from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan, role_rules, tls
@@ -415,35 +414,19 @@ def test_the_health_target_of_an_https_site():
 
 # --- the template -------------------------------------------------------------------------------
 
-TEMPLATE = ROOT / "roles" / "nginx" / "templates" / "etc" / "nginx" / "sites-available"
-
-
-def render(settings, readings):
-    """The site file for SETTINGS, as the role's template task writes it."""
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATE)), trim_blocks=True, keep_trailing_newline=True
-    )
-    environment.filters["comment"] = lambda text: "# " + text
-    return environment.get_template("site.conf.j2").render(
-        ansible_managed="Ansible managed",
-        __nginx_site={"settings": settings, "site": role_rules.nginx_site(settings, readings)},
-    )
-
-
-def directives(text):
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
 
 def test_the_http_site_is_unchanged_without_tls():
-    text = render(site(), {})
+    text = stand_in.site_file(site(), {})
     assert "ssl" not in text
-    assert "listen 80;" in directives(text)
+    assert "listen 80;" in stand_in.directives(text)
     assert text.count("server {") == 1
 
 
 def test_an_https_site_redirects_and_serves_with_the_profile():
     settings = files_site(nginx_site_tls_hsts_max_age=300)
-    lines = directives(render(settings, {"nginx_version": "nginx/1.26.3", "chain": CHAIN}))
+    lines = stand_in.directives(
+        stand_in.site_file(settings, {"nginx_version": "nginx/1.26.3", "chain": CHAIN})
+    )
     assert lines.count("server {") == 2
     assert "return 301 https://$host$request_uri;" in lines
     assert "listen 443 ssl;" in lines
@@ -457,9 +440,9 @@ def test_an_https_site_redirects_and_serves_with_the_profile():
     variable = "$pyops_shop_header_strict_transport_security"
     assert f"add_header Strict-Transport-Security {variable} always;" in lines
     assert f"map $upstream_http_strict_transport_security {variable} {{" in lines
-    assert lines[lines.index(f"map $upstream_http_strict_transport_security {variable} {{") + 1] == (
-        '"" "max-age=300";'
-    )
+    assert lines[
+        lines.index(f"map $upstream_http_strict_transport_security {variable} {{") + 1
+    ] == ('"" "max-age=300";')
     assert "ssl_stapling on;" not in lines
     assert "/.well-known/acme-challenge/" not in "\n".join(lines)
     # The redirect comes before the HTTPS server, which alone passes to uWSGI.
@@ -471,12 +454,12 @@ def test_an_https_site_redirects_and_serves_with_the_profile():
 
 def test_an_acme_site_serves_the_challenge_before_and_after_its_certificate():
     settings = site(nginx_site_tls="acme")
-    before = directives(render(settings, {}))
+    before = stand_in.directives(stand_in.site_file(settings, {}))
     assert "listen 80;" in before
     assert "ssl_certificate" not in "\n".join(before)
     assert "location ^~ /.well-known/acme-challenge/ {" in before
     assert f"root {tls.ACME_WEBROOT};" in before
-    after = directives(render(settings, {"chain": CHAIN}))
+    after = stand_in.directives(stand_in.site_file(settings, {"chain": CHAIN}))
     assert "location ^~ /.well-known/acme-challenge/ {" in after
     assert after.index("location ^~ /.well-known/acme-challenge/ {") < after.index(
         "return 301 https://$host$request_uri;"
@@ -486,7 +469,9 @@ def test_an_acme_site_serves_the_challenge_before_and_after_its_certificate():
 
 def test_stapling_in_the_template():
     settings = files_site(nginx_site_server_names=["shop.example.org"])
-    lines = directives(render(settings, {"chain": ocsp_chain(), "resolvers": ["10.0.0.2"]}))
+    lines = stand_in.directives(
+        stand_in.site_file(settings, {"chain": ocsp_chain(), "resolvers": ["10.0.0.2"]})
+    )
     assert "ssl_stapling on;" in lines
     assert "resolver 10.0.0.2 valid=300s;" in lines
 
