@@ -72,7 +72,7 @@ NGINX_CONF = "/etc/nginx/conf.d/pyops-bench.conf"
 ABLATION_CONF = "/etc/nginx/conf.d/pyops-bench-ablation.conf"
 
 LOAD_CPU = "1"  # the CPU wrk, the open-loop generator and the in-process loop are pinned to
-CONNECTIONS = 32  # below every listen backlog measured (uWSGI's 100, the defaults' 128)
+CONNECTIONS = 32  # below every listen backlog measured (uWSGI's 100, the defaults' 1024)
 OPEN_LOOP_SHARES = (0.5, 0.8)  # of the defaults' maximum rate
 MEMORY_LIMIT = 2**30  # bytes, as an EC2 t3.micro has (docker --memory, with no swap)
 
