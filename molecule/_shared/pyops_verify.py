@@ -257,6 +257,13 @@ def ansible_playbook(
     )
 
 
+def install_script(host, name):
+    """Copy molecule/_shared/NAME into the instance as /root/NAME; return that path."""
+    source = base64.b64encode((SHARED / name).read_bytes()).decode()
+    host.run_expect([0], f"echo {source} | base64 -d > /root/{name}")
+    return f"/root/{name}"
+
+
 def start_load(
     host,
     targets,
@@ -275,8 +282,8 @@ def start_load(
     as browsers do (nginx closes idle keep-alive connections when it reloads); the report counts
     them in retried_closed.
     """
-    source = base64.b64encode((SHARED / "loadgen.py").read_bytes()).decode()
-    host.run_expect([0], f"echo {source} | base64 -d > /root/loadgen.py && rm -f /root/load.*")
+    install_script(host, "loadgen.py")
+    host.run_expect([0], "rm -f /root/load.*")
     target_args = " ".join(
         f"--target {shlex.quote(f'{name}={path}')}" for name, path in targets.items()
     )

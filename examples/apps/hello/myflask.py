@@ -1,8 +1,11 @@
 """A minimal Flask app laid out like the tutorials: the app lives here, wsgi.py imports it."""
 
+import hashlib
 import os
 import socket
+import subprocess
 import sys
+import threading
 import time
 from urllib.parse import quote
 
@@ -97,6 +100,173 @@ def echo(name):
         "uwsgi_env": [line.split("=", 1)[1] for line in env_lines if line.startswith(name + "=")],
         "procname_append": options.get("procname-append"),
     }
+
+
+@application.route("/nap/<int:ms>")
+def nap(ms):
+    # A short request of known length, for bursts: how long a worker is held, in milliseconds.
+    if ms > 5000:
+        abort(400)
+    time.sleep(ms / 1000)
+    return {"slept_ms": ms}
+
+
+@application.route("/headers/<int:size>")
+def response_headers(size):
+    # Response headers of about SIZE bytes, as an app with a big session cookie sends them: a
+    # Set-Cookie of up to 3800 bytes, then X-Pad-N headers (or ?count=N small ones instead). The
+    # body says what was sent, so a client can tell whether it got the cookie whole.
+    count = request.args.get("count", 0, type=int)
+    if size > 128 * 1024 or not 0 <= count <= 1000:
+        abort(400)
+    pairs = _small_headers(size, count) if count else _cookie_and_padding(size)
+    response = application.json.response(
+        header_count=len(pairs),
+        header_bytes=sum(len(name) + len(value) + 4 for name, value in pairs),
+        cookie_length=sum(len(value) for name, value in pairs if name == "Set-Cookie"),
+    )
+    for name, value in pairs:
+        response.headers.add(name, value)
+    return response
+
+
+def _cookie_and_padding(size):
+    # Each pair counts as a header line, "Name: value" and CRLF.
+    cookie = "session=" + "c" * max(min(size, 3800) - len("Set-Cookie: session=\r\n"), 0)
+    pairs = [("Set-Cookie", cookie)]
+    left = size - len(cookie) - len("Set-Cookie: \r\n")
+    while left > 0:
+        name = f"X-Pad-{len(pairs)}"
+        value = "p" * max(min(left, 4000) - len(name) - 4, 1)
+        pairs.append((name, value))
+        left -= len(name) + len(value) + 4
+    return pairs
+
+
+def _small_headers(size, count):
+    names = [f"X-Pad-{n}" for n in range(count)]
+    return [(name, "p" * max(size // count - len(name) - 4, 1)) for name in names]
+
+
+@application.route("/stream/<int:mib>")
+def stream(mib):
+    # MIB MiB from a generator, 64 KiB at a time, its length announced: what a client that reads
+    # slowly gets. With ?unbuffered=1 nginx buffers none of it (X-Accel-Buffering: no), so uWSGI
+    # waits on nginx, which waits on the client.
+    if mib > 64:
+        abort(400)
+    chunk = b"s" * 65536
+
+    def body():
+        for _ in range(mib * 16):
+            yield chunk
+
+    response = application.response_class(body(), mimetype="application/octet-stream")
+    response.headers["Content-Length"] = str(mib * 1024 * 1024)
+    if request.args.get("unbuffered") == "1":
+        response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+@application.route("/upload", methods=["POST"])
+def upload():
+    # The body as the app read it, and how it came: nginx takes a chunked body whole and sends
+    # its length. With ?echo=1, the body itself back, byte for byte (up to 1 MiB).
+    body = request.get_data()
+    if request.args.get("echo") == "1":
+        if len(body) > 1024 * 1024:
+            abort(400)
+        return application.response_class(body, mimetype="application/octet-stream")
+    return {
+        "length": len(body),
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "content_length": request.environ.get("CONTENT_LENGTH"),
+        "transfer_encoding": request.environ.get("HTTP_TRANSFER_ENCODING"),
+    }
+
+
+@application.route("/request", defaults={"rest": ""})
+@application.route("/request/<path:rest>")
+def received(rest):
+    # The request as the app got it: how many headers, the X-Shape-* ones and the path as they
+    # were sent (WSGI hands bytes over as latin-1 text; read back as the UTF-8 they were).
+    environ = request.environ
+    return {
+        "http_headers": sum(1 for key in environ if key.startswith("HTTP_")),
+        "headers": {
+            name: _wire_text(value)
+            for name, value in request.headers.items()
+            if name.lower().startswith("x-shape-")
+        },
+        "path": _wire_text(environ.get("PATH_INFO", "")),
+        "query": environ.get("QUERY_STRING", ""),
+        "script_name": environ.get("SCRIPT_NAME", ""),
+    }
+
+
+def _wire_text(value):
+    raw = value.encode("latin-1")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return value
+
+
+@application.route("/frame")
+def frame():
+    # An app that sets its own security headers, as Django's middleware does: they must reach the
+    # client once each, not beside the site's defaults.
+    response = application.response_class("<p>no frames</p>\n", mimetype="text/html")
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+@application.route("/executable")
+def executable():
+    # sys.executable as the app sees it, and the prefix of a child started with it, as tools that
+    # spawn "the same Python" do: both must be the release's virtualenv.
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", "import sys; print(sys.prefix)"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        child = f"failed: {type(exc).__name__}"
+    return {"executable": sys.executable, "child_prefix": child, "prefix": sys.prefix}
+
+
+@application.route("/events")
+def events():
+    # Server-sent events: three, half a second apart, each to reach the client when sent.
+    def body():
+        for n in range(3):
+            if n:
+                time.sleep(0.5)
+            yield f"id: {n}\ndata: event {n}\n\n"
+
+    response = application.response_class(body(), mimetype="text/event-stream")
+    response.headers["X-Accel-Buffering"] = "no"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@application.route("/thread")
+def thread():
+    # A thread started by a request, after the worker was forked: it runs only if uWSGI lets the
+    # app's threads run (enable-threads).
+    result = []
+    worker = threading.Thread(target=lambda: result.append(sum(n * n for n in range(1000))))
+    worker.start()
+    worker.join(5)
+    if not result:
+        abort(500)
+    return {"result": result[0], "thread": worker.name}
 
 
 def _text(value):
