@@ -197,9 +197,10 @@ def _headers_rule(s):
     headers = s["nginx_security_headers"]
     return (
         all(_HEADER_NAME.fullmatch(name) for name in headers)
-        and not any(char in str(value) for value in headers.values() for char in '"\n\r'),
+        and not any(char in str(value) for value in headers.values() for char in '"\\$\n\r'),
         "nginx_security_headers takes header names (letters, digits, '-') and values without"
-        f" double quotes or line breaks; got {headers}.",
+        " double quotes, backslashes, '$' (nginx would read a variable) or line breaks; got"
+        f" {headers}.",
     )
 
 

@@ -161,6 +161,8 @@ BAD = [
     bad(NGINX_MAIN, "nginx_security_headers", {"X-Frame-Options:": "DENY"}),
     bad(NGINX_MAIN, "nginx_security_headers", {"X-Test": 'a" always; add_header X-Evil "1'}),
     bad(NGINX_MAIN, "nginx_security_headers", {"X-Test": "a\nSet-Cookie: session=1"}),
+    bad(NGINX_MAIN, "nginx_security_headers", {"Content-Security-Policy": "default-src $host"}),
+    bad(NGINX_MAIN, "nginx_security_headers", {"X-Test": "a\\"}),
     # --- nginx site (present) -------------------------------------------------------------------
     bad(NGINX_SITE, "nginx_site_name", "Shop"),
     bad(NGINX_SITE, "nginx_site_name", "my shop"),
