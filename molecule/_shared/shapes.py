@@ -45,7 +45,7 @@ def header_names(count, width=3):
     names = []
     for number in range(count):
         rest, left = "", number
-        for _ in range(width - 1):
+        for _place in range(width - 1):
             left, digit = divmod(left, len(_REST))
             rest = _REST[digit] + rest
         names.append(_FIRST[left] + rest)
@@ -179,7 +179,7 @@ def burst(*, address, port, host, path, count, timeout):
             results.append(outcome)
 
     started = time.monotonic()
-    threads = [threading.Thread(target=one, daemon=True) for _ in range(count)]
+    threads = [threading.Thread(target=one, daemon=True) for _client in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -158,7 +158,7 @@ def stream(mib):
     chunk = b"s" * 65536
 
     def body():
-        for _ in range(mib * 16):
+        for _chunk in range(mib * 16):
             yield chunk
 
     response = application.response_class(body(), mimetype="application/octet-stream")
