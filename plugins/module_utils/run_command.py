@@ -22,7 +22,9 @@ It runs on the host's python3 alone, hence the standard library only, and the fe
 ``sandbox.run_argv`` it needs (every ``$`` of the command doubled, the program found through
 ``/usr/bin/env``) are written here again rather than imported.
 
-Everything but ``main`` is pure; ``main`` takes its I/O as arguments for the unit tests.
+Everything but ``main`` and the helpers it calls is pure; ``main`` takes the caller's identity,
+environment, streams and ``execvp`` as arguments, so the unit tests run it on a directory of their
+own.
 """
 
 from __future__ import annotations
