@@ -6,8 +6,8 @@
 directories, the app's user and group) to compare the plan with the host; ``compare(plan, found,
 nginx_error_log)`` takes its answer and returns the app's state: the release built and the one
 serving, whether a deploy is due, which of the user, group, directories, tmpfiles entry, nginx's
-link to the socket and environment file differ from the plan, and which old releases, envdirs,
-environment files and units of workers and jobs are to go.
+link to the socket, environment file and pyops-run's record differ from the plan, and which old
+releases, envdirs, environment files and units of workers and jobs are to go.
 
 The role's tasks skip what does not differ, so a converge that changes nothing costs one reading
 instead of a round trip per file; what differs is still changed (and shown, under --check --diff)
@@ -51,6 +51,8 @@ def request(plan, nginx_error_log):
             plan["paths"]["tmpfiles"],
             plan["environment"]["dir"],
             plan["environment"]["file"],
+            plan["run"]["dir"],
+            plan["run"]["file"],
             nginx_error_log,
         ],
         # The configuration serving now, put back if a deploy fails; it may hold app_env.
@@ -59,6 +61,7 @@ def request(plan, nginx_error_log):
             *_own_units(plan).values(),
             plan["paths"]["tmpfiles"],
             plan["environment"]["file"],
+            plan["run"]["file"],
             # Whether a worker or job already reads the environment file (see compare()).
             *_unit_paths(plan),
         ],
@@ -145,6 +148,7 @@ def _stale_workers(plan, found):
 def compare(plan, found, nginx_error_log):
     """The app's STATE on the host, from uwsgi_info's answer FOUND to request(PLAN, ...)."""
     paths, release, environment = plan["paths"], plan["release"], plan["environment"]
+    run = plan["run"]
     current = found["paths"].get(paths["current"]) or {}
     current_release = (
         posixpath.basename(current.get("target", "")) if current.get("type") == "link" else ""
@@ -221,6 +225,9 @@ def compare(plan, found, nginx_error_log):
             if fnmatch.fnmatchcase(posixpath.basename(path), environment["pattern"])
             and path != environment["file"]
         ),
+        # pyops-run's record, root's alone in a directory root's alone.
+        "run_record_differs": _file_differs(found, run["file"], run["text"], mode="0600")
+        or not as_wanted(found["paths"].get(run["dir"]), "directory", "root", "root", "0700"),
         "units_to_disable": stale_enabled,
         "unit_files_to_remove": stale_files,
         # Where a failed deploy's lines in nginx's error log begin.

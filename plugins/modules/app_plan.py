@@ -200,6 +200,9 @@ plan:
         workers_due:
           description: Workers or jobs are wanted, or some are to go.
           type: bool
+        run_record_differs:
+          description: pyops-run's record of the app differs (or its directory).
+          type: bool
         cleanup_due:
           description: Releases, envdirs or EnvironmentFiles are to go.
           type: bool
@@ -517,8 +520,8 @@ plan:
               description: The shared directory served under it.
               type: str
             internal:
-              description: "app_shared_paths internal: served to the app's X-Accel-Redirect
-                only."
+              description: 'app_shared_paths internal: served to the app''s X-Accel-Redirect
+                only.'
               type: bool
     health:
       description: The health check through nginx.
@@ -753,6 +756,23 @@ plan:
             in.
           type: list
           elements: str
+    run:
+      description: What pyops-run needs to run a command as the app.
+      type: dict
+      contains:
+        command:
+          description: pyops-run, which runs a command as the app (module_utils/run_command.py).
+          type: str
+        dir:
+          description: The directory of the apps' records for pyops-run (root's alone).
+          type: str
+        file:
+          description: This app's record for pyops-run.
+          type: str
+        text:
+          description: 'The record as JSON: releases, sandbox, EnvironmentFile, the
+            names --env may not set.'
+          type: str
 readings:
   description:
     - What P(pyops.uwsgi.uwsgi_info#module) read on the host. With O(apps), one per app, by name.

@@ -172,6 +172,72 @@ def test_a_django_user_logs_in(host):
     assert status == 302
 
 
+def pyops_run(host, words, env=""):
+    """pyops-run WORDS (a shell line) as root, with ENV (NAME=VALUE words) in its environment."""
+    return host.run(f"{env} /usr/local/bin/pyops-run {words}")
+
+
+def test_pyops_run_makes_a_django_superuser_who_logs_in(host):
+    # The password reaches the command from pyops-run's environment, by name: on no command line.
+    made = pyops_run(
+        host,
+        "mysite --env DJANGO_SUPERUSER_PASSWORD -- python manage.py createsuperuser --noinput"
+        " --username admin --email a@example.org",
+        env="DJANGO_SUPERUSER_PASSWORD=lovelace-1815",
+    )
+    assert made.rc == 0, made.stdout + made.stderr
+    status, _body = admin_login(host, "admin", "lovelace-1815")
+    assert status == 302
+
+
+def test_pyops_run_runs_as_the_app_in_the_release_serving_in_its_sandbox(host):
+    code = f"{serving(host, 'mysite')}/code"
+    ran = pyops_run(host, "mysite -- sh -c 'id -un; pwd; command -v python; echo \"$VIRTUAL_ENV\"'")
+    assert ran.rc == 0, ran.stderr
+    assert ran.stdout.split() == [
+        "mysite",
+        code,
+        f"{serving(host, 'mysite')}/venv/bin/python",
+        f"{serving(host, 'mysite')}/venv",
+    ]
+    # app_env, byte for byte, and the release's code read-only, as for the release commands.
+    assert pyops_run(host, "mysite -- printenv PYOPS_AWKWARD").stdout == AWKWARD + "\n"
+    assert pyops_run(host, f"mysite -- touch {code}/x").rc != 0
+    # The command's exit status is pyops-run's.
+    assert pyops_run(host, "mysite -- sh -c 'exit 3'").rc == 3
+    # A name app_env sets keeps app_env's value: refused rather than silently lost.
+    taken = pyops_run(host, "mysite -e DJANGO_DEBUG=1 -- true")
+    assert taken.rc == 64 and "set by mysite's app_env" in taken.stderr
+
+
+def test_pyops_run_is_interactive_on_a_terminal(host):
+    if host.run("command -v script").rc != 0:
+        pytest.skip("script(1) is not on this host")
+    # script(1) gives pyops-run a terminal: the command gets one too (systemd-run --pty).
+    ran = host.run(
+        'script -qec "/usr/local/bin/pyops-run mysite -- python -c'
+        " 'import sys; print(sys.stdin.isatty(), sys.stdout.isatty())'\" /dev/null"
+    )
+    assert ran.rc == 0, ran.stdout + ran.stderr
+    assert "True True" in ran.stdout
+
+
+def test_pyops_run_is_root_s_alone_and_names_what_is_wrong(host):
+    record = host.file("/etc/uwsgi/run/mysite.json")
+    assert (record.user, record.group, record.mode) == ("root", "root", 0o600)
+    assert host.file("/etc/uwsgi/run").mode == 0o700
+    refused = host.run("runuser -u nobody -- /usr/local/bin/pyops-run mysite -- id")
+    assert refused.rc == 77
+    assert refused.stderr.strip() == (
+        "pyops-run: only root may run a command as an app: run it with sudo"
+    )
+    unknown = pyops_run(host, "nosuchapp -- id")
+    assert unknown.rc == 66 and "pyops-run --list" in unknown.stderr
+    listed = pyops_run(host, "--list").stdout.splitlines()
+    assert f"mysite\t{current(host, 'mysite')}\t{serving(host, 'mysite')}/code" in listed
+    assert any(line.startswith("flaskr\t") for line in listed)
+
+
 def test_media_is_shared_and_nginx_may_read_it_and_nothing_more(host):
     answer = json.loads(http(host, "/jobs/upload/?name=note-1.txt&text=uploaded", "mysite.test")[1])
     status, body = http(host, answer["url"], "mysite.test")
@@ -317,6 +383,11 @@ def test_a_redeploy_with_new_code_keeps_the_post_and_the_users(host):
     assert enqueue_and_wait(host, "second") == "v2 second"
     assert "worker v2 consuming" in journal(host, "uwsgi-app-mysite.worker-queue@2.service", since)
     wait_for_tick(host, "v2", since)
+
+
+def test_pyops_run_follows_the_release_switched_to(host):
+    ran = pyops_run(host, "mysite -- pwd")
+    assert ran.stdout.strip() == f"{serving(host, 'mysite')}/code"
 
 
 def test_a_failing_migration_leaves_the_previous_release_serving(host):

@@ -15,7 +15,7 @@ import posixpath
 import typing as t
 
 from ansible_collections.pyops.uwsgi.plugins.module_utils import env_file, host_paths, pip_settings
-from ansible_collections.pyops.uwsgi.plugins.module_utils._app import site, units, vassal
+from ansible_collections.pyops.uwsgi.plugins.module_utils._app import run, site, units, vassal
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app.model import (
     ENV_DIR,
     NOLOGIN,
@@ -104,6 +104,8 @@ def assemble(app: App, texts: dict[str, t.Any]) -> Plan:
         # The entry point check, the project's install, build and release commands.
         "phases": units.phases(app),
         "workers": texts["workers"],
+        # pyops-run's record of the app: a command run as the app, by hand or from a task.
+        "run": run.run(app),
     }
 
 

@@ -355,6 +355,17 @@ class Workers(t.TypedDict):
     """The .wants directories their instances and timers are enabled in."""
 
 
+class Run(t.TypedDict):
+    command: str
+    """pyops-run, which runs a command as the app (module_utils/run_command.py)."""
+    dir: str
+    """The directory of the apps' records for pyops-run (root's alone)."""
+    file: str
+    """This app's record for pyops-run."""
+    text: str
+    """The record as JSON: releases, sandbox, EnvironmentFile, the names --env may not set."""
+
+
 class State(t.TypedDict):
     release_built: bool
     """The release planned is built (its marker exists)."""
@@ -402,6 +413,8 @@ class State(t.TypedDict):
     """The EnvironmentFile or its directory differs."""
     workers_due: bool
     """Workers or jobs are wanted, or some are to go."""
+    run_record_differs: bool
+    """pyops-run's record of the app differs (or its directory)."""
     cleanup_due: bool
     """Releases, envdirs or EnvironmentFiles are to go."""
 
@@ -470,3 +483,5 @@ class Plan(_PlanState):
     """The entry point check, the project's install, the build and release commands."""
     workers: Workers
     """The units of app_workers and app_jobs."""
+    run: Run
+    """What pyops-run needs to run a command as the app."""

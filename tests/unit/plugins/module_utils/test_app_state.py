@@ -66,6 +66,9 @@ def converged(plan, mtime=1000.0):
             found["texts"][f"{unit['dir']}/{unit['name']}.{kind}"] = unit[kind] or None
     found["texts"][plan["paths"]["tmpfiles"]] = plan["tmpfiles"]
     found["texts"][environment["file"]] = environment["text"]
+    found["paths"][plan["run"]["dir"]] = path("directory", mode="0700")
+    found["paths"][plan["run"]["file"]] = path("file", mode="0600")
+    found["texts"][plan["run"]["file"]] = plan["run"]["text"]
     found["entries"][plan["paths"]["releases"]] = [
         {"name": posixpath.basename(release["dir"]), "type": "directory", "mtime": mtime}
     ]
@@ -103,6 +106,7 @@ NOTHING_TO_DO = {
     "units_to_disable": [],
     "unit_files_to_remove": [],
     "nginx_error_log_size": 4242,
+    "run_record_differs": False,
     "account_differs": False,
     "environment_differs": False,
     "cleanup_due": False,
@@ -274,6 +278,27 @@ def test_files_differ_in_content_owner_or_mode(what):
     state = app_state.compare(plan, found, LOG)
     assert state["environment_file_differs"] and state["tmpfiles_differs"]
     assert not state["deploying"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda found, run: found["texts"].update({run["file"]: None}),
+        lambda found, run: found["texts"].update({run["file"]: run["text"] + " "}),
+        lambda found, run: found["paths"][run["file"]].update(mode="0644"),
+        lambda found, run: found["paths"][run["dir"]].update(mode="0755"),
+        lambda found, run: found["paths"].update({run["dir"]: {"exists": False}}),
+    ],
+    ids=["missing", "other-text", "file-readable", "dir-open", "no-dir"],
+)
+def test_pyops_run_s_record_is_rewritten_when_it_or_its_directory_differs(change):
+    plan = plan_of()
+    found = converged(plan)
+    change(found, plan["run"])
+    state = app_state.compare(plan, found, LOG)
+    assert state["run_record_differs"]
+    # Nothing else follows from it: neither a deploy nor the account's steps.
+    assert not state["deploying"] and not state["account_differs"]
 
 
 def test_old_releases_beyond_keep_go_newest_first_never_the_planned_one():
