@@ -76,9 +76,9 @@ def src_dir(settings, playbook_dir):
 def maintenance_page(settings, playbook_dir):
     """app_maintenance_page as an absolute path on the controller ("" for the built-in page)."""
     path = settings["app_maintenance_page"]
-    if path == "" or path.startswith("/"):
+    if path == "":
         return path
-    return posixpath.join(playbook_dir or ".", path)
+    return posixpath.normpath(posixpath.join(playbook_dir or ".", path))
 
 
 def entry_module_paths(settings, playbook_dir):
