@@ -36,6 +36,9 @@ class ActionModule(ActionBase):
             )
             if material is not None:
                 readings["tls"] = material
+            page = self._maintenance_page(settings)
+            if page is not None:
+                readings["maintenance_page_found"] = page != ""
         if not errors:
             errors = role_rules.errors(role, entry_point, settings, readings)
         if errors:
@@ -52,7 +55,17 @@ class ActionModule(ActionBase):
         if (role, entry_point) == ("nginx", "site"):
             result["site"] = role_rules.nginx_site(settings, readings)
             result["tls_files"] = controller_files
+            # Where the maintenance page is on the controller, for the copy that writes it.
+            result["maintenance_page"] = self._maintenance_page(settings) or ""
         return result
+
+    def _maintenance_page(self, settings):
+        """The site's maintenance page found on the controller: its path, "" when not there, None
+        when the site has none to look for."""
+        page = settings.get("nginx_site_maintenance_page")
+        if settings.get("nginx_site_state") != "present" or not page:
+            return None
+        return self._find_tls_file(page) or ""
 
     def _find_tls_file(self, path):
         """PATH on the controller as ansible.builtin.copy's src finds it (files/ of the role, the

@@ -14,6 +14,7 @@ import re
 from ansible_collections.pyops.uwsgi.plugins.module_utils import (
     host_paths,
     limits,
+    maintenance,
     pip_settings,
     tls,
     values,
@@ -304,7 +305,18 @@ def nginx_site_rules(s, readings):
         "nginx_site_client_max_body_size must be an nginx size such as 10m, not"
         f" '{s['nginx_site_client_max_body_size']}'.",
     )
+    yield from _site_maintenance_rules(s, readings)
     yield from nginx_site_tls_rules(s, readings)
+
+
+def _site_maintenance_rules(s, readings):
+    """Maintenance mode (module_utils/maintenance.py); READINGS["maintenance_page_found"] says
+    whether the page is on the controller (absent: not looked for)."""
+    n = maintenance.NGINX_NAMES
+    yield maintenance.allowed_rule(s, n)
+    yield maintenance.retry_after_rule(s, n)
+    yield maintenance.health_path_rule(s, n, s[n["health_path"]])
+    yield maintenance.page_rule(s, n, (readings or {}).get("maintenance_page_found"))
 
 
 def _site_limits_rules(s):
@@ -415,6 +427,7 @@ def nginx_site(s, readings=None):
             retry_after=s["nginx_site_retry_after"],
         ),
         "security_headers": _security_headers(s, variables, site_tls),
+        "maintenance": maintenance.site(s, variables, s.get("nginx_site_health_path", "")),
     }
 
 

@@ -507,6 +507,24 @@ plan:
           description: app_trusted_proxies.
           type: list
           elements: str
+        nginx_site_maintenance:
+          description: app_maintenance.
+          type: bool
+        nginx_site_maintenance_allowed:
+          description: app_maintenance_allowed.
+          type: list
+          elements: str
+        nginx_site_maintenance_page:
+          description: app_maintenance_page, absolute on the controller; empty for the
+            nginx role's page.
+          type: str
+        nginx_site_maintenance_retry_after:
+          description: app_maintenance_retry_after.
+          type: int
+        nginx_site_health_path:
+          description: app_health_path without its query, which answers everyone during
+            maintenance.
+          type: str
         nginx_site_locations:
           description: The shared directories served as they are (app_shared_paths with
             a url).

@@ -17,10 +17,13 @@ def controller_readings(settings, playbook_dir):
     For an app whose code is on the controller (app_src_dir): whether the directory exists, whether
     app_wsgi_module names a file in it, whether its requirements file is there (which may install
     the module), whether the module is the standard library's, and the digest that names its
-    release. A git app's code is
-    only known once fetched.
+    release. A git app's code is only known once fetched. Whether app_maintenance_page is there,
+    for any app that names one.
     """
     controller = {"playbook_dir": playbook_dir}
+    page = app_plan.maintenance_page(settings, playbook_dir)
+    if page:
+        controller["maintenance_page_found"] = os.path.isfile(page)
     if not settings["app_src_dir"]:
         return controller, None
     src = app_plan.src_dir(settings, playbook_dir)

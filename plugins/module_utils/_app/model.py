@@ -73,6 +73,14 @@ def src_dir(settings, playbook_dir):
     return posixpath.join(playbook_dir or ".", path)
 
 
+def maintenance_page(settings, playbook_dir):
+    """app_maintenance_page as an absolute path on the controller ("" for the built-in page)."""
+    path = settings["app_maintenance_page"]
+    if path == "":
+        return path
+    return posixpath.normpath(posixpath.join(playbook_dir or ".", path))
+
+
 def entry_module_paths(settings, playbook_dir):
     """Files on the controller, one of which must exist for app_wsgi_module to name a module."""
     base = posixpath.join(src_dir(settings, playbook_dir), *settings["app_wsgi_module"].split("."))
@@ -220,6 +228,7 @@ class App:
         self.web_group = platform["web_group"]
         self.host_apps = max(1, int(platform.get("host_apps") or 1))
         self.src_dir = src_dir(s, playbook_dir)
+        self.maintenance_page = maintenance_page(s, playbook_dir)
         self.run_dir = (
             self.record.get("run_dir") or (uwsgi_settings or {}).get("run_dir") or DEFAULT_RUN_DIR
         )

@@ -18,6 +18,7 @@ from ansible_collections.pyops.uwsgi.plugins.module_utils import (
     env_file,
     host_paths,
     limits,
+    maintenance,
     tls,
     values,
 )
@@ -337,6 +338,26 @@ def trusted_proxies(app: App, controller: dict) -> Checks:
         all(values.peer_network(proxy) for proxy in proxies),
         "app_trusted_proxies takes the addresses or networks (CIDR, not 0.0.0.0/0 or ::/0) of the"
         f" proxies in front of the site (a load balancer); got {proxies}.",
+    )
+
+
+def maintenance_allowed(app: App, controller: dict) -> Checks:
+    yield maintenance.allowed_rule(app.s, maintenance.APP_NAMES)
+
+
+def maintenance_retry_after(app: App, controller: dict) -> Checks:
+    yield maintenance.retry_after_rule(app.s, maintenance.APP_NAMES)
+
+
+def maintenance_health_path(app: App, controller: dict) -> Checks:
+    health_path = maintenance.health_location(app.s["app_health_path"])
+    yield maintenance.health_path_rule(app.s, maintenance.APP_NAMES, health_path)
+
+
+def maintenance_page(app: App, controller: dict) -> Checks:
+    """The page on the controller (app_source.controller_readings looked for it)."""
+    yield maintenance.page_rule(
+        app.s, maintenance.APP_NAMES, controller.get("maintenance_page_found")
     )
 
 

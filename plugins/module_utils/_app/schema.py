@@ -199,6 +199,16 @@ class NginxSite(_SiteTls):
     """app_client_max_body_size."""
     nginx_site_trusted_proxies: list[str]
     """app_trusted_proxies."""
+    nginx_site_maintenance: bool
+    """app_maintenance."""
+    nginx_site_maintenance_allowed: list[str]
+    """app_maintenance_allowed."""
+    nginx_site_maintenance_page: str
+    """app_maintenance_page, absolute on the controller; empty for the nginx role's page."""
+    nginx_site_maintenance_retry_after: int
+    """app_maintenance_retry_after."""
+    nginx_site_health_path: str
+    """app_health_path without its query, which answers everyone during maintenance."""
     nginx_site_locations: list[Location]
     """The shared directories served as they are (app_shared_paths with a url)."""
 

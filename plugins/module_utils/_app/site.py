@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.pyops.uwsgi.plugins.module_utils import tls, values
+from ansible_collections.pyops.uwsgi.plugins.module_utils import maintenance, tls, values
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app import units
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app.model import App
 
@@ -68,6 +68,12 @@ def nginx_site(app: App) -> dict[str, t.Any]:
         else "",
         "nginx_site_client_max_body_size": s["app_client_max_body_size"],
         "nginx_site_trusted_proxies": list(s["app_trusted_proxies"]),
+        # Maintenance mode: the site alone changes, so switching it reloads nginx, not the app.
+        "nginx_site_maintenance": s["app_maintenance"],
+        "nginx_site_maintenance_allowed": list(s["app_maintenance_allowed"]),
+        "nginx_site_maintenance_page": app.maintenance_page,
+        "nginx_site_maintenance_retry_after": s["app_maintenance_retry_after"],
+        "nginx_site_health_path": maintenance.health_location(s["app_health_path"]),
         # Shared data served as it is (app_shared_paths with a url), from where it lives.
         "nginx_site_locations": [
             {

@@ -80,9 +80,10 @@ RULES = {
         "_app/site.py",
         "pip_settings.py",
         "tls.py",
+        "maintenance.py",
     ],
     "uwsgi": ["role_rules.py", "pip_settings.py"],
-    "nginx": ["role_rules.py", "tls.py"],
+    "nginx": ["role_rules.py", "tls.py", "maintenance.py"],
     "platform": [],
 }
 # Entry points whose options are lists of other entry points' settings, checked item by item.

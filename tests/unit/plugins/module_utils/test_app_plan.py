@@ -259,6 +259,27 @@ RULES = {
         {"app_trusted_proxies": ["0.0.0.0/0"]},
         {"app_trusted_proxies": ["10.0.0.0/16", "192.0.2.10"]},
     ),
+    "maintenance allowed": (
+        "app_maintenance_allowed",
+        {"app_maintenance_allowed": ["0.0.0.0/0"]},
+        {"app_maintenance_allowed": ["127.0.0.1", "::1", "10.0.0.0/8"]},
+    ),
+    "maintenance retry after": (
+        "app_maintenance_retry_after",
+        {"app_maintenance_retry_after": 0},
+        {"app_maintenance_retry_after": 86400},
+    ),
+    # The health path answers everyone during maintenance: / would leave the home page open.
+    "maintenance health path": (
+        "app_health_path",
+        {"app_maintenance": True},
+        {"app_maintenance": True, "app_health_path": "/health?full=1"},
+    ),
+    "maintenance page": (
+        "app_maintenance_page",
+        {"app_maintenance_page": "maintenance.html"},
+        {"app_maintenance_page": "../examples/maintenance.html"},
+    ),
     "body size": (
         "app_client_max_body_size",
         {"app_client_max_body_size": "10 MB"},

@@ -252,6 +252,20 @@ BAD = [
     bad(NGINX_SITE, "nginx_site_trusted_proxies", ["0.0.0.0/0"]),
     bad(NGINX_SITE, "nginx_site_trusted_proxies", ["lb.example.org"]),
     bad(NGINX_SITE, "nginx_security_headers", {"X-Test": "a\rSet-Cookie: session=1"}),
+    bad(NGINX_SITE, "nginx_site_maintenance_allowed", ["0.0.0.0/0"]),
+    bad(NGINX_SITE, "nginx_site_maintenance_allowed", ["office.example.org"]),
+    bad(NGINX_SITE, "nginx_site_maintenance_retry_after", 0),
+    bad(NGINX_SITE, "nginx_site_maintenance_retry_after", 86401),
+    bad(NGINX_SITE, "nginx_site_health_path", "/", nginx_site_maintenance=True),
+    bad(NGINX_SITE, "nginx_site_health_path", "/health?full=1", nginx_site_maintenance=True),
+    bad(NGINX_SITE, "nginx_site_health_path", "/a;b", nginx_site_maintenance=True),
+    bad(NGINX_SITE, "nginx_site_health_path", "/a%20b", nginx_site_maintenance=True),
+    bad(
+        NGINX_SITE,
+        "nginx_site_maintenance_page",
+        "files/missing.html",
+        readings={"maintenance_page_found": False},
+    ),
 ]
 
 GOOD = [
@@ -380,6 +394,19 @@ GOOD = [
         nginx_site_retry_after=3600,
     ),
     good(NGINX_SITE, "small-response-headers", nginx_site_uwsgi_buffer_size="4k"),
+    good(
+        NGINX_SITE,
+        "maintenance",
+        readings={"maintenance_page_found": True},
+        nginx_site_maintenance=True,
+        nginx_site_maintenance_allowed=["127.0.0.1", "::1", "10.0.0.0/8"],
+        nginx_site_maintenance_page="files/maintenance.html",
+        nginx_site_maintenance_retry_after=86400,
+        nginx_site_health_path="/health",
+    ),
+    good(NGINX_SITE, "maintenance-without-health-path", nginx_site_maintenance=True),
+    # Out of maintenance the health path is the app's business only.
+    good(NGINX_SITE, "health-path-home", nginx_site_health_path="/"),
 ]
 
 
