@@ -6,10 +6,20 @@ from __future__ import annotations
 
 import json
 
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan, app_state
 from ansible_collections.pyops.uwsgi.plugins.plugin_utils import app_source, role_settings
+
+try:  # ansible-core 2.19 and later template only text trusted as a template
+    from ansible.template import trust_as_template
+except ImportError:  # pragma: no cover - older ansible-core templates any text
+
+    def trust_as_template(text):
+        return text
+
 
 # The uwsgi role's settings that stand in for its record before it ran (site.yml checks every app
 # before the first change, on a host that may have no uWSGI yet).
@@ -136,6 +146,7 @@ class ActionModule(ActionBase):
         controller, digest = app_source.controller_readings(
             settings, task_vars.get("playbook_dir", "")
         )
+        controller["config_templates"] = self._config_templates(settings)
         planned = app_plan.make_plan(
             settings,
             record=record,
@@ -148,6 +159,27 @@ class ActionModule(ActionBase):
         )
         found.update(errors=planned["errors"], plan=planned.get("plan"), readings=readings)
         return found
+
+    def _config_templates(self, settings):
+        """{src: its text rendered with the play's variables, or None when it is not found} for
+        the templates of app_config_files, found as ansible.builtin.template finds them."""
+        rendered = {}
+        for item in settings.get("app_config_files") or []:
+            src = item.get("src")
+            if not src or src in rendered:
+                continue
+            try:
+                path = self._find_needle("templates", src)
+            except AnsibleError:
+                rendered[src] = None
+                continue
+            if hasattr(self._loader, "get_text_file_contents"):
+                text = self._loader.get_text_file_contents(path)
+            else:  # ansible-core before 2.19
+                text = to_text(self._loader._get_file_contents(path)[0])
+            text = trust_as_template(text)
+            rendered[src] = str(self._templar.template(text, escape_backslashes=False) or "")
+        return rendered
 
     def _stand_ins(self):
         """The uwsgi (and nginx) role's settings that stand in for its record."""

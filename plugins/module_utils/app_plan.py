@@ -114,6 +114,7 @@ def make_plan(
         platform=platform or _WEB,
         source=source,
         playbook_dir=controller.get("playbook_dir", ""),
+        templates=controller.get("config_templates"),
     )
     errors = rules.errors(app, controller)
     if errors:

@@ -53,6 +53,7 @@ def request(plan, nginx_error_log):
             plan["environment"]["file"],
             plan["run"]["dir"],
             plan["run"]["file"],
+            plan["config"]["current"],
             nginx_error_log,
         ],
         # The configuration serving now, put back if a deploy fails; it may hold app_env.
@@ -69,6 +70,7 @@ def request(plan, nginx_error_log):
             plan["paths"]["releases"],
             plan["envdir"]["root"],
             plan["environment"]["dir"],
+            plan["config"]["root"],
             workers["dir"],
             *workers["wants"],
         ],
@@ -164,6 +166,9 @@ def compare(plan, found, nginx_error_log):
         path for path in _entries(found, paths["releases"], "directory") if path != release["dir"]
     ]
     stale_enabled, stale_files = _stale_workers(plan, found)
+    config = plan["config"]
+    config_link = found["paths"].get(config["current"]) or {}
+    config_current = config_link.get("target", "") if config_link.get("type") == "link" else ""
     log = found["paths"].get(nginx_error_log) or {}
     # A canary's socket outside a deploy: a deploy was cut short (its canary left running, or the
     # socket of one killed); it may have switched half, so the deploy runs again.
@@ -177,7 +182,8 @@ def compare(plan, found, nginx_error_log):
         "deploying": deployed_text != plan["vassal"]["text"]
         or current_release != release["id"]
         or units_differ
-        or canary_left,
+        or canary_left
+        or config_current != config["dir"],
         "canary_left": canary_left,
         "group_differs": found["groups"].get(plan["group"]) is None,
         "user_differs": _user_differs(plan, found["users"].get(plan["user"])),
@@ -230,6 +236,13 @@ def compare(plan, found, nginx_error_log):
         or not as_wanted(found["paths"].get(run["dir"]), "directory", "root", "root", "0700"),
         "units_to_disable": stale_enabled,
         "unit_files_to_remove": stale_files,
+        # The configuration files: where their link points (put back by a failed deploy), and
+        # the directories of other contents, which no release reads once this one serves.
+        "config_current": config_current,
+        "config_differs": config_current != config["dir"],
+        "config_dirs_to_remove": [
+            path for path in _entries(found, config["root"], "directory") if path != config["dir"]
+        ],
         # Where a failed deploy's lines in nginx's error log begin.
         "nginx_error_log_size": log.get("size", 0) if log.get("exists") else 0,
     }
@@ -251,5 +264,6 @@ def compare(plan, found, nginx_error_log):
         state["releases_to_remove"]
         or state["envdirs_to_remove"]
         or state["environment_files_to_remove"]
+        or state["config_dirs_to_remove"]
     )
     return state

@@ -187,6 +187,17 @@ plan:
           description: Unit files of workers and jobs no longer wanted.
           type: list
           elements: str
+        config_current:
+          description: The directory the configuration files' link points at now; empty
+            when none.
+          type: str
+        config_differs:
+          description: That link does not point at this content's directory.
+          type: bool
+        config_dirs_to_remove:
+          description: Directories of configuration files other than this content's.
+          type: list
+          elements: str
         nginx_error_log_size:
           description: 'nginx''s error log''s size: where a failed deploy''s lines begin.'
           type: int
@@ -204,7 +215,8 @@ plan:
           description: pyops-run's record of the app differs (or its directory).
           type: bool
         cleanup_due:
-          description: Releases, envdirs or EnvironmentFiles are to go.
+          description: Releases, envdirs, EnvironmentFiles or configuration files' directories
+            are to go.
           type: bool
     name:
       description: 'The app''s name (app_name): of its user, units, files and socket.'
@@ -677,6 +689,63 @@ plan:
             target:
               description: The shared directory under app_state_dir/shared.
               type: str
+    config:
+      description: The app's configuration files (app_config_files).
+      type: dict
+      contains:
+        root:
+          description: The directory of the configuration files' directories.
+          type: str
+        current:
+          description: The link to the directory in use, switched by a deploy and put
+            back by a failed one.
+          type: str
+        dir:
+          description: This content's directory, named after its digest; empty without
+            app_config_files.
+          type: str
+        directories:
+          description: The directories to create for the files, parents first.
+          type: list
+          elements: dict
+          contains: *Directory
+        files:
+          description: The files of app_config_files.
+          type: list
+          elements: dict
+          contains:
+            dest:
+              description: Where the app reads it, relative to the code (app_config_files
+                dest).
+              type: str
+            path:
+              description: The file written, in the directory of this content.
+              type: str
+            link:
+              description: 'The link the app reads it through: in the release''s code,
+                or in a shared directory.'
+              type: str
+            target:
+              description: The link's target, through the link the deploy switches.
+              type: str
+            content:
+              description: 'Its text (never shown: the tasks writing it are no_log).'
+              type: str
+            mode:
+              description: Its mode.
+              type: str
+            owner:
+              description: Its owner.
+              type: str
+            group:
+              description: Its group.
+              type: str
+        link_parents:
+          description: Directories to create for links where the code or a shared directory
+            has none.
+          type: list
+          elements: dict
+          contains: *Directory
     phases:
       description: The entry point check, the project's install, the build and release
         commands.

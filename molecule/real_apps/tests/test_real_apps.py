@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pyops_verify import ROOT, ansible_playbook, http, scenario_apps, wait_until
+from pyops_verify import ROOT, ansible_playbook, http, processes, scenario_apps, wait_until
 
 SCENARIO = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
 BUILD = ROOT / "build" / "real_apps"
@@ -118,6 +118,46 @@ def test_flaskr_instance_folder_is_shared_and_the_apps_alone(host):
     assert host.run("runuser -u www-data -- ls /var/lib/flaskr/shared/instance").rc != 0
     # The code is root's, read-only to the app.
     assert host.run(f"runuser -u flaskr -- touch {code}/flaskr/x").rc != 0
+
+
+def generations(host, app):
+    """The generations in the process titles of APP's service ("APP GENERATION uWSGI ...")."""
+    title = re.compile(rf"{app} ([0-9a-f]{{8}}) uWSGI")
+    found = [title.match(args) for _user, args in processes(host, f"{app} ")]
+    return {match[1] for match in found if match}
+
+
+def logged_in(host):
+    """Whether flaskr's index, asked with the session cookie of the log in above, offers Log Out."""
+    status, body = curl(host, "-H", "Host: flaskr.test", "-b", JAR, "http://127.0.0.1/")
+    assert status == 200, body[:500]
+    return "Log Out" in body
+
+
+def test_flaskr_secret_key_changed_in_its_config_file_deploys_without_a_new_release(host):
+    config = "/var/lib/flaskr/shared/instance/config.py"
+    assert host.file(config).linked_to == "/srv/flaskr/config/current/instance/config.py"
+    written = host.file(host.check_output(f"readlink -f {config}"))
+    assert (written.user, written.group, written.mode) == ("root", "flaskr", 0o640)
+    assert written.content_string == 'SECRET_KEY = "real-apps-not-secret-flaskr-0123456789abcdef"\n'
+    assert logged_in(host)
+    release, before = current(host, "flaskr"), generations(host, "flaskr")
+    rotated = {"dest": "instance/config.py", "content": 'SECRET_KEY = "rotated-0123456789"\n'}
+    rc, output = deploy(host, app_item("flaskr", app_config_files=[rotated]))
+    assert rc == 0, output[-3000:]
+    assert "rotated-0123456789" not in output
+    # The same release, a new generation: the canary bridged the reload, as for any new
+    # configuration; the old content's directory is gone.
+    assert current(host, "flaskr") == release
+    after = generations(host, "flaskr")
+    assert len(after) == 1 and after != before
+    written = host.file(host.check_output(f"readlink -f {config}"))
+    assert written.content_string == rotated["content"]
+    assert (written.user, written.group, written.mode) == ("root", "flaskr", 0o640)
+    in_use = Path(host.check_output("readlink /srv/flaskr/config/current")).name
+    assert sorted(host.check_output("ls /srv/flaskr/config").split()) == sorted(["current", in_use])
+    # The session signed with the old key no longer holds.
+    assert not logged_in(host)
 
 
 # --- mysite: a Django project from startproject ----------------------------------------------

@@ -15,7 +15,13 @@ import posixpath
 import typing as t
 
 from ansible_collections.pyops.uwsgi.plugins.module_utils import env_file, host_paths, pip_settings
-from ansible_collections.pyops.uwsgi.plugins.module_utils._app import run, site, units, vassal
+from ansible_collections.pyops.uwsgi.plugins.module_utils._app import (
+    config_files,
+    run,
+    site,
+    units,
+    vassal,
+)
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app.model import (
     ENV_DIR,
     NOLOGIN,
@@ -101,6 +107,8 @@ def assemble(app: App, texts: dict[str, t.Any]) -> Plan:
         # Directories of app_shared_paths (created with the others, in directories), linked into
         # each release's code.
         "shared": {"paths": _shared_paths(app)},
+        # app_config_files: written under config/DIGEST, linked through config/current.
+        "config": config_files.plan(app),
         # The entry point check, the project's install, build and release commands.
         "phases": units.phases(app),
         "workers": texts["workers"],

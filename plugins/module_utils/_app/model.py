@@ -217,8 +217,11 @@ class App:
         platform: dict[str, t.Any],
         source: str | None,
         playbook_dir: str,
+        templates: dict[str, str | None] | None = None,
     ):
         s = self.s = settings
+        # app_config_files' templates (src) as the controller rendered them; None: not found.
+        self.templates = templates or {}
         self.record = record or {}
         self.host = host or {}
         self.name = s["app_name"]

@@ -94,6 +94,13 @@ RULES: dict[str, Rule] = {
     "build commands": r.phase_commands("app_build_commands"),
     "release commands": r.phase_commands("app_release_commands"),
     "command timeout": r.command_timeout,
+    # Configuration files.
+    "config files inside the code": r.config_inside_code,
+    "config files keep the code": r.config_keep_code,
+    "config files beside shared paths": r.config_beside_shared,
+    "config files once": r.config_once,
+    "config file source": r.config_source,
+    "config file modes": r.config_modes,
     # Shared data.
     "shared paths inside the code": r.shared_inside_code,
     "shared paths apart": r.shared_apart,

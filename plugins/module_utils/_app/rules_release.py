@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.pyops.uwsgi.plugins.module_utils import values
-from ansible_collections.pyops.uwsgi.plugins.module_utils._app import units
+from ansible_collections.pyops.uwsgi.plugins.module_utils._app import config_files, units
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app.model import App, Checks, Rule
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app.rules_serving import URL_PREFIX
 
@@ -228,4 +228,101 @@ def job_calendar(app: App, controller: dict) -> Checks:
         "app_jobs calendars must be systemd calendar expressions (OnCalendar=, such as daily or"
         " Mon *-*-* 04:00; see systemd.time(7)), as `systemd-analyze calendar` on the host takes"
         f" them: {'; '.join(rejected)}.",
+    )
+
+
+# --- Configuration files ------------------------------------------------------------------------
+
+
+def _config_dests(app):
+    return [item["dest"] for item in app.s["app_config_files"]]
+
+
+def config_inside_code(app: App, controller: dict) -> Checks:
+    bad = {
+        dest: config_files.dest_problem(dest)
+        for dest in _config_dests(app)
+        if config_files.dest_problem(dest)
+    }
+    yield (
+        not bad,
+        "app_config_files dest must be a file inside the code, such as instance/config.py: "
+        + "; ".join(f"'{dest}' {problem}" for dest, problem in bad.items())
+        + ".",
+    )
+
+
+def config_keep_code(app: App, controller: dict) -> Checks:
+    module_file, package = config_files.module_paths(app)
+    hiding = [
+        dest
+        for dest in _config_dests(app)
+        if dest in (module_file, package) or dest.startswith(package + "/")
+    ]
+    yield (
+        not hiding,
+        f"app_config_files must not replace the code: {', '.join(hiding)} is the entry module"
+        f" {app.s['app_wsgi_module']} or lies inside it. Put the file beside it (such as"
+        " local_settings.py), or in a shared path (such as instance/config.py).",
+    )
+
+
+def config_beside_shared(app: App, controller: dict) -> Checks:
+    shared = _shared_paths(app)
+    over = [
+        f"'{dest}' over '{path}'"
+        for dest in _config_dests(app)
+        for path in shared
+        if dest == path or path.startswith(dest + "/")
+    ]
+    yield (
+        not over,
+        "app_config_files dest must be a file, not one of app_shared_paths or a directory holding"
+        f" one: {', '.join(over)}. Name a file inside it, such as instance/config.py.",
+    )
+
+
+def config_once(app: App, controller: dict) -> Checks:
+    dests = _config_dests(app)
+    twice = sorted(
+        {
+            f"'{first}' and '{second}'"
+            for index, first in enumerate(dests)
+            for second in dests[index + 1 :]
+            if _overlaps(first, second)
+        }
+    )
+    yield (
+        not twice,
+        "app_config_files dest must name each file once, and no file inside another:"
+        f" {', '.join(twice)}.",
+    )
+
+
+def config_source(app: App, controller: dict) -> Checks:
+    problems = []
+    for item in config_files.items(app):
+        given = [key for key in ("src", "content") if item.get(key) is not None]
+        if len(given) != 1:
+            which = "both" if given else "neither"
+            problems.append(f"'{item['dest']}' has {which} of src and content")
+        elif given == ["src"] and config_files.content_of(app, item) is None:
+            problems.append(f"'{item['dest']}': the template '{item['src']}' was not found")
+    yield (
+        not problems,
+        "app_config_files takes, for each file, either content (its text, templated as any"
+        " variable) or src (a template on the controller): " + "; ".join(problems) + ".",
+    )
+
+
+def config_modes(app: App, controller: dict) -> Checks:
+    bad = [
+        f"'{item['dest']}' mode {item['mode']!r} {config_files.mode_problem(item['mode'])}"
+        for item in config_files.items(app)
+        if config_files.mode_problem(item["mode"])
+    ]
+    yield (
+        not bad,
+        "app_config_files mode must be an octal mode in quotes without execute, world or special"
+        " bits, such as '0640' (the default) or '0600': " + "; ".join(bad) + ".",
     )

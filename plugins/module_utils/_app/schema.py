@@ -299,6 +299,40 @@ class Shared(t.TypedDict):
     """The directories of app_shared_paths, linked into each release's code."""
 
 
+class ConfigFile(t.TypedDict):
+    dest: str
+    """Where the app reads it, relative to the code (app_config_files dest)."""
+    path: str
+    """The file written, in the directory of this content."""
+    link: str
+    """The link the app reads it through: in the release's code, or in a shared directory."""
+    target: str
+    """The link's target, through the link the deploy switches."""
+    content: str
+    """Its text (never shown: the tasks writing it are no_log)."""
+    mode: str
+    """Its mode."""
+    owner: str
+    """Its owner."""
+    group: str
+    """Its group."""
+
+
+class Config(t.TypedDict):
+    root: str
+    """The directory of the configuration files' directories."""
+    current: str
+    """The link to the directory in use, switched by a deploy and put back by a failed one."""
+    dir: str
+    """This content's directory, named after its digest; empty without app_config_files."""
+    directories: list[Directory]
+    """The directories to create for the files, parents first."""
+    files: list[ConfigFile]
+    """The files of app_config_files."""
+    link_parents: list[Directory]
+    """Directories to create for links where the code or a shared directory has none."""
+
+
 class Command(t.TypedDict):
     command: list[str]
     """The program and its arguments."""
@@ -415,6 +449,12 @@ class State(t.TypedDict):
     """Worker instances and job timers enabled but no longer wanted."""
     unit_files_to_remove: list[str]
     """Unit files of workers and jobs no longer wanted."""
+    config_current: str
+    """The directory the configuration files' link points at now; empty when none."""
+    config_differs: bool
+    """That link does not point at this content's directory."""
+    config_dirs_to_remove: list[str]
+    """Directories of configuration files other than this content's."""
     nginx_error_log_size: int
     """nginx's error log's size: where a failed deploy's lines begin."""
     account_differs: bool
@@ -426,7 +466,7 @@ class State(t.TypedDict):
     run_record_differs: bool
     """pyops-run's record of the app differs (or its directory)."""
     cleanup_due: bool
-    """Releases, envdirs or EnvironmentFiles are to go."""
+    """Releases, envdirs, EnvironmentFiles or configuration files' directories are to go."""
 
 
 class _PlanState(t.TypedDict, total=False):
@@ -489,6 +529,8 @@ class Plan(_PlanState):
     """app_env as systemd's EnvironmentFile, for the app's commands, workers and jobs."""
     shared: Shared
     """The shared data of app_shared_paths."""
+    config: Config
+    """The app's configuration files (app_config_files)."""
     phases: Phases
     """The entry point check, the project's install, the build and release commands."""
     workers: Workers

@@ -20,7 +20,7 @@ from ansible_collections.pyops.uwsgi.plugins.module_utils import (
     uwsgi_literal,
     values,
 )
-from ansible_collections.pyops.uwsgi.plugins.module_utils._app import units
+from ansible_collections.pyops.uwsgi.plugins.module_utils._app import config_files, units
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app.model import (
     ENV_DIR,
     HEADER,
@@ -223,7 +223,11 @@ def render(app: App) -> tuple[dict[str, t.Any] | None, str | None]:
     """({generation, vassal, canary}: the two ini texts), or (None, error)."""
     known = app.host.get("uwsgi_options")
     merged = options(app)
-    generation = digest([merged, environment(app)[1]], 8)
+    parts = [merged, environment(app)[1]]
+    # The configuration files' digest (not their text), named only when there are some: apps
+    # without them keep their generation.
+    parts += [config_files.digest_of(app)] if config_files.items(app) else []
+    generation = digest(parts, 8)
     try:
         # Its generation (a digest of its options) is in every process title, "APP GENERATION
         # uWSGI worker 1": which configuration a process runs, and when a reload is done.

@@ -324,6 +324,42 @@ RULES = {
         {"app_command_timeout": 0},
         {"app_command_timeout": 60},
     ),
+    "config files inside the code": (
+        "app_config_files dest",
+        {"app_config_files": [{"dest": "../etc/config.py", "content": "X = 1"}]},
+        {"app_config_files": [{"dest": ".env", "content": "X=1"}]},
+    ),
+    "config files keep the code": (
+        "app_config_files must not replace the code: wsgi.py",
+        {"app_config_files": [{"dest": "wsgi.py", "content": "X = 1"}]},
+        {"app_config_files": [{"dest": "local_settings.py", "content": "X = 1"}]},
+    ),
+    "config files beside shared paths": (
+        "app_config_files dest must be a file, not one of app_shared_paths",
+        {
+            "app_shared_paths": [{"path": "instance"}],
+            "app_config_files": [{"dest": "instance", "content": "X = 1"}],
+        },
+        {
+            "app_shared_paths": [{"path": "instance"}],
+            "app_config_files": [{"dest": "instance/config.py", "content": "X = 1"}],
+        },
+    ),
+    "config files once": (
+        "app_config_files dest must name each file once",
+        {"app_config_files": [{"dest": "a.py", "content": "1"}, {"dest": "a.py", "content": "2"}]},
+        {"app_config_files": [{"dest": "a.py", "content": "1"}, {"dest": "b.py", "content": "2"}]},
+    ),
+    "config file source": (
+        "app_config_files takes, for each file, either content",
+        {"app_config_files": [{"dest": "a.py"}]},
+        {"app_config_files": [{"dest": "a.py", "content": ""}]},
+    ),
+    "config file modes": (
+        "app_config_files mode",
+        {"app_config_files": [{"dest": "a.py", "content": "X = 1", "mode": "0644"}]},
+        {"app_config_files": [{"dest": "a.py", "content": "X = 1", "mode": "0600"}]},
+    ),
     "shared paths inside the code": (
         "app_shared_paths",
         {"app_shared_paths": [{"path": "../data"}]},

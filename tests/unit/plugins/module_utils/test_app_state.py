@@ -17,6 +17,8 @@ WORKERS = {
     "app_jobs": [{"name": "clean", "command": ["python", "-m", "clean"], "calendar": "daily"}],
 }
 
+CONFIG = {"app_config_files": [{"dest": "local_settings.py", "content": "KEY = 'one'"}]}
+
 
 def plan_of(**overrides):
     planned = stand_in.app(**overrides)
@@ -82,6 +84,13 @@ def converged(plan, mtime=1000.0):
     found["entries"][workers["dir"]] = [
         {"name": unit["name"], "type": "file", "mtime": mtime} for unit in workers["units"]
     ]
+    config = plan["config"]
+    if config["dir"]:
+        found["paths"][config["current"]] = path("link", mode="0777", target=config["dir"])
+        found["entries"][config["root"]] = [
+            {"name": posixpath.basename(config["dir"]), "type": "directory", "mtime": mtime},
+            {"name": "current", "type": "link", "mtime": mtime},
+        ]
     for wants, names in zip(workers["wants"], (workers["instances"], workers["timers"])):
         found["entries"][wants] = [{"name": name, "type": "link", "mtime": 1} for name in names]
     return found
@@ -105,6 +114,8 @@ NOTHING_TO_DO = {
     "environment_files_to_remove": [],
     "units_to_disable": [],
     "unit_files_to_remove": [],
+    "config_differs": False,
+    "config_dirs_to_remove": [],
     "nginx_error_log_size": 4242,
     "run_record_differs": False,
     "account_differs": False,
@@ -115,7 +126,14 @@ NOTHING_TO_DO = {
 
 @pytest.mark.parametrize(
     "overrides",
-    [{}, WORKERS, {"app_env": {"A": "line\nbreak"}}, SYSTEMD, {"app_supervisor": "systemd"}],
+    [
+        {},
+        WORKERS,
+        {"app_env": {"A": "line\nbreak"}},
+        SYSTEMD,
+        {"app_supervisor": "systemd"},
+        CONFIG,
+    ],
 )
 def test_a_host_that_has_the_plan_has_nothing_to_change(overrides):
     plan = plan_of(**overrides)
@@ -420,3 +438,32 @@ def test_the_comparison_does_not_change_the_plan_or_the_answer():
     before = copy.deepcopy((plan, found))
     app_state.compare(plan, found, LOG)
     assert (plan, found) == before
+
+
+def test_a_changed_configuration_file_is_a_deploy_and_the_old_directory_goes_after_it():
+    before = plan_of(**CONFIG)
+    after = plan_of(app_config_files=[{"dest": "local_settings.py", "content": "KEY = 'two'"}])
+    state = app_state.compare(after, converged(before), LOG)
+    assert state["deploying"] and state["config_differs"]
+    # What a failed deploy points the link back at.
+    assert state["config_current"] == before["config"]["dir"]
+    assert state["config_dirs_to_remove"] == [before["config"]["dir"]]
+    assert state["cleanup_due"]
+    # The release is the same: no build.
+    assert state["release_built"] and state["current_release"] == after["release"]["id"]
+
+
+def test_configuration_files_taken_out_remove_the_link_on_a_deploy():
+    before = plan_of(**CONFIG)
+    state = app_state.compare(plan_of(), converged(before), LOG)
+    assert state["deploying"] and state["config_differs"]
+    assert state["config_dirs_to_remove"] == [before["config"]["dir"]]
+    assert plan_of()["config"]["dir"] == ""
+
+
+def test_a_link_to_the_configuration_removed_by_hand_is_a_deploy():
+    plan = plan_of(**CONFIG)
+    found = converged(plan)
+    found["paths"][plan["config"]["current"]] = {"exists": False}
+    state = app_state.compare(plan, found, LOG)
+    assert state["deploying"] and state["config_current"] == ""
