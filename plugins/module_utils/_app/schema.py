@@ -74,6 +74,8 @@ class Release(t.TypedDict):
     """pip's settings as environment variables (PIP_INDEX_URL, ...)."""
     keep: int
     """How many releases are kept, the one serving included (app_keep_releases)."""
+    deploy_rolled_back: bool
+    """app_deploy_rolled_back: a converge may deploy a release a rollback replaced."""
 
 
 class Paths(t.TypedDict):
@@ -97,6 +99,10 @@ class Paths(t.TypedDict):
     """The directory of the apps' own ini files."""
     tmpfiles: str
     """The tmpfiles.d entry of the app's runtime directories."""
+    rolled_back: str
+    """The record of a rollback in force (JSON), removed by the next deploy."""
+    releases_registry: str
+    """The file naming the app's root for pyops-releases and the local fact pyops_releases."""
 
 
 class Directory(t.TypedDict):
@@ -355,6 +361,15 @@ class Workers(t.TypedDict):
     """The .wants directories their instances and timers are enabled in."""
 
 
+class RolledBack(t.TypedDict):
+    release: str
+    """The release rolled back to; empty without a rollback in force."""
+    replaced: list[str]
+    """The releases the rollbacks replaced, latest last."""
+    at: str
+    """When (UTC)."""
+
+
 class State(t.TypedDict):
     release_built: bool
     """The release planned is built (its marker exists)."""
@@ -394,6 +409,14 @@ class State(t.TypedDict):
     """Worker instances and job timers enabled but no longer wanted."""
     unit_files_to_remove: list[str]
     """Unit files of workers and jobs no longer wanted."""
+    releases: list[str]
+    """The names of the directories under releases/, newest first."""
+    rolled_back: RolledBack
+    """The rollback in force, as paths.rolled_back records it."""
+    held: bool
+    """A rollback is in force and the plan's release is one it replaced: no deploy."""
+    held_message: str
+    """What a held converge says; empty when it is not held."""
     nginx_error_log_size: int
     """nginx's error log's size: where a failed deploy's lines begin."""
     account_differs: bool
