@@ -2,7 +2,8 @@
 
 The tests run in order: the first ones look at the converged host, the later ones redeploy (a code
 change, a failing migration, wrong entry points, workers and jobs taken out) through site.yml with
-extra vars that replace uwsgi_apps by the apps they change.
+extra vars that replace uwsgi_apps by the apps they change; the last ones roll flaskr back
+(playbooks/rollback.yml) and converge after it.
 """
 
 from __future__ import annotations
