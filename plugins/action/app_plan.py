@@ -251,10 +251,12 @@ class ActionModule(ActionBase):
             return {**refused, "errors": errors}
         log = args.get("nginx_error_log") or "/var/log/nginx/error.log"
         state = self._read_state(planned["plan"], log)
+        if "error" in state:
+            return {"errors": [state["error"]]}
         plan = {**planned["plan"], "state": state}
-        kept = self._kept(plan, state.get("releases", []))
-        if "error" in state or isinstance(kept, str):
-            return {"errors": [state.get("error") or kept]}
+        kept = self._kept(plan, plan["state"]["releases"])
+        if isinstance(kept, str):
+            return {"errors": [kept]}
         serving = plan["state"]["current_release"]
         target, why = app_state.rollback_choice(
             plan, kept, serving, args.get("rollback_release") or ""
