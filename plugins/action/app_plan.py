@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import json
+import posixpath
+import time
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
@@ -68,6 +70,8 @@ class ActionModule(ActionBase):
         if planned["errors"]:
             return self._refuse(result, planned["name"], planned["errors"])
         plan = planned["plan"]
+        if boolean(args.get("rollback", False)):
+            return self._rollback(result, planned)
         # A templated flag may arrive as the text "False" (ansible-core before 2.19).
         if boolean(args.get("read_state", False)):
             state = self._read_state(
@@ -117,7 +121,7 @@ class ActionModule(ActionBase):
         )
         return result
 
-    def _plan(self, item=None, source=None, readings=None):
+    def _plan(self, item=None, source=None, readings=None, release=None):
         """{"name", "errors", "plan", "readings"} for one app."""
         task_vars, args = self._vars, self._task.args
         options = role_settings.spec_options("app")
@@ -156,6 +160,7 @@ class ActionModule(ActionBase):
             platform=self._platform(),
             # The code on the controller names its release: known before anything changes.
             source=source or digest,
+            release=release,
         )
         found.update(errors=planned["errors"], plan=planned.get("plan"), readings=readings)
         return found
@@ -257,6 +262,73 @@ class ActionModule(ActionBase):
         if answer.get("failed"):
             return {"error": answer.get("msg", "reading the host failed")}
         return app_state.compare(plan, answer, nginx_error_log)
+
+    def _rollback(self, result, planned):
+        """The plan of the kept release to serve again (rollback_release, else the one built
+        before the one serving), its state, and the rollback's record (app_state.py)."""
+        name = planned["name"]
+        chosen = self._rollback_plan(planned)
+        if chosen.get("errors"):
+            return self._refuse(result, name, chosen["errors"], what=chosen.get("what", ""))
+        result.update(changed=False, readings=planned["readings"], **chosen)
+        result["_ansible_no_log"] = True
+        return result
+
+    def _rollback_plan(self, planned):
+        """{"plan", "rollback"}, or {"errors"} (and "what" was refused)."""
+        args, name = self._task.args, planned["name"]
+        refused = {"what": f"The rollback of {name} is"}
+        errors = app_state.rollback_errors(args.get("rollback_release") or "", args.get("app"))
+        if errors:
+            return {**refused, "errors": errors}
+        log = args.get("nginx_error_log") or "/var/log/nginx/error.log"
+        state = self._read_state(planned["plan"], log)
+        if "error" in state:
+            return {"errors": [state["error"]]}
+        plan = {**planned["plan"], "state": state}
+        kept = self._kept(plan, plan["state"]["releases"])
+        if isinstance(kept, str):
+            return {"errors": [kept]}
+        serving = plan["state"]["current_release"]
+        target, why = app_state.rollback_choice(
+            plan, kept, serving, args.get("rollback_release") or ""
+        )
+        if why:
+            return {**refused, "errors": [why]}
+        again = self._plan(args.get("app"), readings=planned["readings"], release=target)
+        state = self._read_state(again["plan"], log) if again["plan"] else {}
+        if again["errors"] or "error" in state:
+            return {"errors": again["errors"] or [state["error"]]}
+        plan = {**again["plan"], "state": state}
+        at = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+        return {
+            "plan": plan,
+            "rollback": {
+                "release": target,
+                "serving": serving,
+                "kept": [item["id"] for item in kept],
+                "record": app_state.rollback_marker(plan, target, at),
+            },
+        }
+
+    def _kept(self, plan, releases):
+        """app_state.kept_releases() of RELEASES (names under releases/), from their markers; a
+        string when the host could not be read."""
+        marker = posixpath.basename(plan["release"]["marker"])
+        paths = {name: f"{plan['paths']['releases']}/{name}/{marker}" for name in releases}
+        answer = self._execute_module(
+            module_name="pyops.uwsgi.uwsgi_info",
+            module_args={"paths": list(paths.values()), "texts": list(paths.values())},
+            task_vars=self._vars,
+        )
+        if answer.get("failed"):
+            return answer.get("msg", "reading the host failed")
+        return app_state.kept_releases(
+            {
+                name: (answer["paths"].get(path), answer["texts"].get(path))
+                for name, path in paths.items()
+            }
+        )
 
     @staticmethod
     def _refuse(result, name, errors, what=""):

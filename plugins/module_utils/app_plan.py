@@ -103,8 +103,10 @@ def make_plan(
     controller: dict[str, t.Any] | None = None,
     platform: dict[str, t.Any] | None = None,
     source: str | None = None,
+    release: str | None = None,
 ) -> dict[str, t.Any]:
-    """The app's plan, or the errors that stop it; see the module docstring."""
+    """The app's plan, or the errors that stop it; see the module docstring. RELEASE, a kept
+    release's name, plans that release instead of the one SOURCE builds (a rollback)."""
     controller = controller or {}
     app = App(
         settings,
@@ -115,6 +117,7 @@ def make_plan(
         source=source,
         playbook_dir=controller.get("playbook_dir", ""),
         templates=controller.get("config_templates"),
+        release=release,
     )
     errors = rules.errors(app, controller)
     if errors:

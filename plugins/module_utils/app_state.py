@@ -19,7 +19,9 @@ Pure: no I/O.
 from __future__ import annotations
 
 import fnmatch
+import json
 import posixpath
+import re
 
 
 def _mode(text):
@@ -65,6 +67,8 @@ def request(plan, nginx_error_log):
             plan["run"]["file"],
             # Whether a worker or job already reads the environment file (see compare()).
             *_unit_paths(plan),
+            # A rollback in force (see held()).
+            plan["paths"]["rolled_back"],
         ],
         "directories": [
             plan["paths"]["releases"],
@@ -165,6 +169,7 @@ def compare(plan, found, nginx_error_log):
     other_releases = [
         path for path in _entries(found, paths["releases"], "directory") if path != release["dir"]
     ]
+    rolled_back = rollback_record(found["texts"].get(paths["rolled_back"]))
     stale_enabled, stale_files = _stale_workers(plan, found)
     config = plan["config"]
     config_link = found["paths"].get(config["current"]) or {}
@@ -243,6 +248,12 @@ def compare(plan, found, nginx_error_log):
         "config_dirs_to_remove": [
             path for path in _entries(found, config["root"], "directory") if path != config["dir"]
         ],
+        # The release names under releases/, newest first (pyops-releases tells them apart).
+        "releases": [
+            posixpath.basename(path) for path in _entries(found, paths["releases"], "directory")
+        ],
+        "rolled_back": rolled_back,
+        "held": held(plan, current_release, rolled_back),
         # Where a failed deploy's lines in nginx's error log begin.
         "nginx_error_log_size": log.get("size", 0) if log.get("exists") else 0,
     }
@@ -257,6 +268,7 @@ def compare(plan, found, nginx_error_log):
     state["environment_differs"] = (
         state["environment_dir_differs"] or state["environment_file_differs"]
     )
+    state["held_message"] = held_message({**plan, "state": state})
     state["workers_due"] = bool(
         plan["workers"]["units"] or state["units_to_disable"] or state["unit_files_to_remove"]
     )
@@ -267,3 +279,153 @@ def compare(plan, found, nginx_error_log):
         or state["config_dirs_to_remove"]
     )
     return state
+
+
+# --- Rollback -----------------------------------------------------------------------------------
+
+
+def rollback_record(text):
+    """The rollback in force as the file paths.rolled_back says it: {"release": rolled back to
+    ("" without one, or unreadable), "replaced": [releases it replaced, latest last], "at"}."""
+    try:
+        record = json.loads(text or "{}")
+    except ValueError:
+        record = {}
+    if not isinstance(record, dict) or not isinstance(record.get("release"), str):
+        return {"release": "", "replaced": [], "at": ""}
+    replaced = record.get("replaced")
+    return {
+        "release": record["release"],
+        "replaced": [item for item in replaced if isinstance(item, str)]
+        if isinstance(replaced, list)
+        else [],
+        "at": str(record.get("at", "")),
+    }
+
+
+def held(plan, current_release, rolled_back):
+    """Whether this converge leaves the app as it is: a rollback is in force (its release serves)
+    and the plan's release is one it replaced, which app_deploy_rolled_back did not allow."""
+    release = plan["release"]
+    return (
+        bool(rolled_back["release"])
+        and current_release == rolled_back["release"]
+        and release["id"] != current_release
+        and release["id"] in rolled_back["replaced"]
+        and not release["deploy_rolled_back"]
+    )
+
+
+def held_message(plan):
+    """What a held converge says (plan["state"] as compare() made it); empty when not held."""
+    state = plan["state"]
+    rolled_back = state["rolled_back"]
+    if not state["held"]:
+        return ""
+    return (
+        f"App {plan['name']} serves release {state['current_release']}, rolled back to on"
+        f" {rolled_back['at'] or 'an unknown date'}; its settings build release"
+        f" {plan['release']['id']}, which that rollback replaced, so it was not deployed again"
+        " and nothing of the app changed. Deploy it with app_deploy_rolled_back=true"
+        " (-e app_deploy_rolled_back=true), or roll back with other code."
+    )
+
+
+_RELEASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def rollback_errors(release, settings):
+    """The rollback entry point's own settings: RELEASE (app_rollback_release) a release's name,
+    SETTINGS (app_rollback_settings) empty or a dict of app_* settings naming the app."""
+    rules = {
+        "app_rollback_release": (
+            not release or bool(_RELEASE_NAME.fullmatch(release)),
+            "a release's name (a directory under APP_ROOT/releases, as pyops-releases lists it)"
+            f" is 1-64 letters, digits, '.', '_' or '-'; got {release!r}.",
+        ),
+        "app_rollback_settings": (
+            not settings or (isinstance(settings, dict) and bool(settings.get("app_name"))),
+            "an item of uwsgi_apps (a dict of app_* settings with app_name), or empty for the"
+            " app_* variables.",
+        ),
+    }
+    return [f"{name}: {message}" for name, (ok, message) in rules.items() if not ok]
+
+
+def kept_releases(markers):
+    """The complete releases, newest build first, from MARKERS: {release name: its marker's
+    reading (uwsgi_info's paths) and text}, as {"id", "built" (seconds), "record"}."""
+    kept = []
+    for name, (reading, text) in markers.items():
+        if not (reading or {}).get("exists"):
+            continue
+        try:
+            record = json.loads(text or "{}")
+        except ValueError:
+            record = {}
+        kept.append(
+            {
+                "id": name,
+                "built": reading.get("mtime", 0),
+                "record": record if isinstance(record, dict) else {},
+            }
+        )
+    return sorted(kept, key=lambda item: (item["built"], item["id"]), reverse=True)
+
+
+def _listing(kept, serving):
+    names = ", ".join(item["id"] + (" (serving)" if item["id"] == serving else "") for item in kept)
+    return names or "none"
+
+
+def rollback_choice(plan, kept, serving, wanted=""):
+    """(the release to serve, "") or ("", why not): WANTED if kept, else with WANTED empty the
+    newest release built before the one SERVING. KEPT is kept_releases()' answer."""
+    name = plan["name"]
+    if not serving:
+        return "", f"App {name} has no release serving: there is nothing to roll back."
+    by_id = {item["id"]: item for item in kept}
+    if wanted:
+        target = by_id.get(wanted)
+        if target is None:
+            return "", (
+                f"Release {wanted} of {name} is not kept on this host (app_keep_releases), so it"
+                f" cannot serve again. Kept: {_listing(kept, serving)}."
+            )
+    else:
+        built = by_id[serving]["built"] if serving in by_id else float("inf")
+        older = [item for item in kept if item["id"] != serving and item["built"] <= built]
+        if not older:
+            return "", (
+                f"App {name} keeps no release built before the one serving, {serving}. Kept:"
+                f" {_listing(kept, serving)}; name one with app_rollback_release (-e release=ID)."
+            )
+        target = older[0]
+    why = _unservable(plan, target["record"], target["id"])
+    return ("", why) if why else (target["id"], "")
+
+
+def _unservable(plan, record, release):
+    """Why a kept RELEASE cannot serve with the plan's settings ("" when it can): its virtualenv
+    is for the Python and uWSGI method its RECORD names."""
+    wanted = (plan["python"]["version"], plan["release"]["record"]["uwsgi_method"])
+    built = (record.get("python") or wanted[0], record.get("uwsgi_method") or wanted[1])
+    if built == wanted:
+        return ""
+    return (
+        f"Release {release} of {plan['name']} was built for Python {built[0]} with uWSGI's"
+        f" {built[1]} method; the settings now serve Python {wanted[0]} with the"
+        f" {wanted[1]} method, which its virtualenv cannot: set app_python_version and"
+        " app_uwsgi_method as they were, or deploy."
+    )
+
+
+def rollback_marker(plan, target, at):
+    """The text of paths.rolled_back after rolling back to TARGET at AT (a date), from the plan's
+    state: the releases replaced accumulate while rollbacks follow each other (the serving one is
+    a rollback's)."""
+    state = plan["state"]
+    serving, earlier = state["current_release"], state["rolled_back"]
+    replaced = list(earlier["replaced"]) if earlier["release"] == serving else []
+    replaced = [item for item in [*replaced, serving] if item != target]
+    return json.dumps({"release": target, "replaced": replaced, "at": at}, sort_keys=True) + "\n"

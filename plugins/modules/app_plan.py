@@ -63,6 +63,22 @@ options:
         Only with O(read_state).
     type: path
     default: /var/log/nginx/error.log
+  rollback:
+    description:
+      - Plan a rollback instead (the role's entry point C(rollback)): read the host, choose the
+        kept release to serve again (O(rollback_release), else the newest built before the one
+        serving), and return its plan and state, with the current settings, and RV(rollback).
+      - Refused, naming the kept releases and the one serving, when that release is not kept or
+        there is none older; refused as well when it was built for another Python or
+        C(app_uwsgi_method) than the settings name.
+    type: bool
+    default: false
+  rollback_release:
+    description:
+      - With O(rollback), the kept release to serve again; empty means the one built before the
+        one serving.
+    type: str
+    default: ""
   require_uwsgi:
     description: Refuse when the uwsgi role has not recorded an installation on the host yet.
     type: bool
@@ -198,6 +214,31 @@ plan:
           description: Directories of configuration files other than this content's.
           type: list
           elements: str
+        releases:
+          description: The names of the directories under releases/, newest first.
+          type: list
+          elements: str
+        rolled_back:
+          description: The rollback in force, as paths.rolled_back records it.
+          type: dict
+          contains:
+            release:
+              description: The release rolled back to; empty without a rollback in force.
+              type: str
+            replaced:
+              description: The releases the rollbacks replaced, latest last.
+              type: list
+              elements: str
+            at:
+              description: When (UTC).
+              type: str
+        held:
+          description: 'A rollback is in force and the plan''s release is one it replaced:
+            no deploy.'
+          type: bool
+        held_message:
+          description: What a held converge says; empty when it is not held.
+          type: str
         nginx_error_log_size:
           description: 'nginx''s error log''s size: where a failed deploy''s lines begin.'
           type: int
@@ -330,6 +371,10 @@ plan:
         keep:
           description: How many releases are kept, the one serving included (app_keep_releases).
           type: int
+        deploy_rolled_back:
+          description: 'app_deploy_rolled_back: a converge may deploy a release a rollback
+            replaced.'
+          type: bool
     paths:
       description: The app's paths on the host.
       type: dict
@@ -367,6 +412,14 @@ plan:
           type: str
         tmpfiles:
           description: The tmpfiles.d entry of the app's runtime directories.
+          type: str
+        rolled_back:
+          description: The record of a rollback in force (JSON), removed by the next
+            deploy.
+          type: str
+        releases_registry:
+          description: The file naming the app's root for pyops-releases and the local
+            fact pyops_releases.
           type: str
     directories:
       description: The directories the role creates, in order.
@@ -873,6 +926,26 @@ tls_files_sites:
   returned: with O(apps)
   type: list
   elements: dict
+rollback:
+  description:
+    - With O(rollback), the rollback planned; RV(plan) is then the plan of the release to serve
+      again.
+  returned: with O(rollback)
+  type: dict
+  contains:
+    release:
+      description: The kept release to serve again.
+      type: str
+    serving:
+      description: The release serving now (RV(rollback.release) when that serves already).
+      type: str
+    kept:
+      description: The complete releases kept on the host, newest build first.
+      type: list
+      elements: str
+    record:
+      description: The text of C(plan.paths.rolled_back) once the rollback serves (JSON).
+      type: str
 errors:
   description: One message per broken rule, each naming the variable and the fix.
   returned: failure

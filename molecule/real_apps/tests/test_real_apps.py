@@ -2,7 +2,8 @@
 
 The tests run in order: the first ones look at the converged host, the later ones redeploy (a code
 change, a failing migration, wrong entry points, workers and jobs taken out) through site.yml with
-extra vars that replace uwsgi_apps by the apps they change.
+extra vars that replace uwsgi_apps by the apps they change; the last ones roll flaskr back
+(playbooks/rollback.yml) and converge after it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ import time
 from pathlib import Path
 
 import pytest
-from pyops_verify import ROOT, ansible_playbook, http, processes, scenario_apps, wait_until
+from pyops_verify import (
+    ROOT,
+    ansible_playbook,
+    finish_load,
+    http,
+    processes,
+    scenario_apps,
+    start_load,
+    wait_until,
+)
 
 SCENARIO = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
 BUILD = ROOT / "build" / "real_apps"
@@ -476,3 +486,76 @@ def test_workers_and_jobs_taken_out_are_stopped_and_removed(host):
     time.sleep(1)
     assert not host.service("uwsgi-app-mysite.worker-queue@1.service").is_running
     assert http(host, "/jobs/version/", "mysite.test") == (200, "v2")
+
+
+# --- rollback: flaskr serves v2 (above), its first release is kept --------------------------------
+
+ROLLBACK = ROOT / "playbooks" / "rollback.yml"
+
+
+def roll_back(host, item, **extra):
+    """Run pyops.uwsgi.rollback for ITEM (a uwsgi_apps item) with EXTRA vars; (rc, output)."""
+    result = ansible_playbook(
+        ROLLBACK,
+        host.backend.get_hostname(),
+        {"uwsgi_apps": [item], "app": item["app_name"], **extra},
+        timeout=900,
+    )
+    return result.returncode, " ".join((result.stdout + result.stderr).split())
+
+
+def flaskr_page(host):
+    return curl(host, "-H", "Host: flaskr.test", "http://127.0.0.1/")
+
+
+def test_a_release_not_kept_is_refused_naming_those_kept(host):
+    serving_now = current(host, "flaskr")
+    rc, output = roll_back(host, app_item("flaskr"), release="0123456789ab")
+    assert rc != 0
+    assert "Release 0123456789ab of flaskr is not kept on this host" in output, output[-3000:]
+    assert f"{serving_now} (serving)" in output
+    assert current(host, "flaskr") == serving_now
+
+
+def test_a_rollback_under_load_serves_the_previous_release_and_loses_no_request(host):
+    v2 = current(host, "flaskr")
+    assert "flaskr v2" in flaskr_page(host)[1]
+    start_load(host, {"flaskr.test": "/"})
+    rc, output = roll_back(host, app_item("flaskr", app_src_dir=str(BUILD / "flaskr-v2")))
+    report = finish_load(host)
+    assert rc == 0, output[-3000:]
+    assert report["errors"] == {} and report["non_2xx"] == 0, report
+    assert report["statuses"]["flaskr.test"].get("200", 0) > 50, report
+    assert current(host, "flaskr") != v2
+    status, body = flaskr_page(host)
+    assert status == 200 and "flaskr v2" not in body
+    # The canary served meanwhile and is gone; nginx's link is back on the app's socket.
+    link = host.check_output("readlink /run/uwsgi/flaskr/nginx.sock")
+    assert link == "/run/uwsgi/flaskr/flaskr.sock"
+    # The listing command and the local fact tell the release serving and the rollback.
+    listing = host.check_output("pyops-releases flaskr")
+    assert f"* {current(host, 'flaskr')}" in listing and f"replacing {v2}" in listing, listing
+    fact = json.loads(host.check_output("/etc/ansible/facts.d/pyops_releases.fact"))["flaskr"]
+    assert fact["serving"] == current(host, "flaskr")
+    assert fact["rolled_back"]["replaced"] == [v2]
+
+
+def test_a_converge_with_unchanged_settings_leaves_the_rollback_and_says_so(host):
+    rolled_back = current(host, "flaskr")
+    rc, output = deploy(host, app_item("flaskr", app_src_dir=str(BUILD / "flaskr-v2")))
+    assert rc == 0, output[-3000:]
+    assert re.search(r"changed=0 ", output), output[-3000:]
+    assert f"App flaskr serves release {rolled_back}, rolled back to on" in output
+    assert "app_deploy_rolled_back=true" in output
+    assert current(host, "flaskr") == rolled_back
+    assert "flaskr v2" not in flaskr_page(host)[1]
+
+
+def test_a_converge_told_to_deploys_the_release_the_settings_build_again(host):
+    rc, output = deploy(
+        host, app_item("flaskr", app_src_dir=str(BUILD / "flaskr-v2"), app_deploy_rolled_back=True)
+    )
+    assert rc == 0, output[-3000:]
+    assert "flaskr v2" in flaskr_page(host)[1]
+    assert not host.file("/srv/flaskr/rolled-back.json").exists
+    assert "rolled back" not in host.check_output("pyops-releases flaskr")

@@ -25,6 +25,7 @@ from ansible_collections.pyops.uwsgi.plugins.module_utils._app import (
 from ansible_collections.pyops.uwsgi.plugins.module_utils._app.model import (
     ENV_DIR,
     NOLOGIN,
+    RELEASES_REGISTRY,
     SERVICE_INI_DIR,
     UNIT_DIR,
     App,
@@ -148,6 +149,8 @@ def _release(app):
         "pip_packages": list(s["app_pip_packages"]),
         "pip_environment": pip_settings.environment("app", s),
         "keep": s["app_keep_releases"],
+        # A converge may deploy over a rollback (state.held otherwise).
+        "deploy_rolled_back": s["app_deploy_rolled_back"],
     }
 
 
@@ -166,6 +169,11 @@ def _paths(app):
         "service_ini": f"{SERVICE_INI_DIR}/{app.name}.ini",
         "service_ini_dir": SERVICE_INI_DIR,
         "tmpfiles": f"/etc/tmpfiles.d/uwsgi-app-{app.name}.conf",
+        # Written by a rollback, removed by the next deploy: the release rolled back to, and those
+        # it replaced, which a converge does not deploy again unless told (state.held).
+        "rolled_back": f"{root}/rolled-back.json",
+        # Where pyops-releases finds the app (its root), and the local fact pyops_releases.
+        "releases_registry": f"{RELEASES_REGISTRY}/{app.name}.json",
     }
 
 

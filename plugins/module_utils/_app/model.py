@@ -25,6 +25,8 @@ SERVICE_INI_DIR = "/etc/uwsgi/services"
 # Per app, the envdirs of the values an ini line cannot carry (root:APP, 0750 and 0640).
 ENV_DIR = "/etc/uwsgi/env"
 UNIT_DIR = "/etc/systemd/system"
+# One file per app naming its root, for pyops-releases and the local fact pyops_releases.
+RELEASES_REGISTRY = "/etc/pyops-releases"
 DEFAULT_RUN_DIR = "/run/uwsgi"
 # Share of the host's memory the apps' uWSGI processes may take together when the role sizes them;
 # the rest is for nginx, the system, the page cache and the apps' peaks.
@@ -218,6 +220,7 @@ class App:
         source: str | None,
         playbook_dir: str,
         templates: dict[str, str | None] | None = None,
+        release: str | None = None,
     ):
         s = self.s = settings
         # app_config_files' templates (src) as the controller rendered them; None: not found.
@@ -253,7 +256,8 @@ class App:
         )
         self.emperor = self.supervisor["emperor"]
         self.source = source
-        self.release = release_id(s, source, self.python) if source else ""
+        # A rollback names a kept release: the old code and virtualenv, served with these settings.
+        self.release = release or (release_id(s, source, self.python) if source else "")
         self.socket = s["app_socket"] or f"{self.run_dir}/{self.name}/{self.name}.sock"
         self.runtime_dir = posixpath.dirname(self.socket)
         self.canary_socket = f"{self.runtime_dir}/{CANARY_SOCKET}"

@@ -74,6 +74,8 @@ class Release(t.TypedDict):
     """pip's settings as environment variables (PIP_INDEX_URL, ...)."""
     keep: int
     """How many releases are kept, the one serving included (app_keep_releases)."""
+    deploy_rolled_back: bool
+    """app_deploy_rolled_back: a converge may deploy a release a rollback replaced."""
 
 
 class Paths(t.TypedDict):
@@ -97,6 +99,10 @@ class Paths(t.TypedDict):
     """The directory of the apps' own ini files."""
     tmpfiles: str
     """The tmpfiles.d entry of the app's runtime directories."""
+    rolled_back: str
+    """The record of a rollback in force (JSON), removed by the next deploy."""
+    releases_registry: str
+    """The file naming the app's root for pyops-releases and the local fact pyops_releases."""
 
 
 class Directory(t.TypedDict):
@@ -410,6 +416,15 @@ class Run(t.TypedDict):
     """The record as JSON: releases, sandbox, EnvironmentFile, the names --env may not set."""
 
 
+class RolledBack(t.TypedDict):
+    release: str
+    """The release rolled back to; empty without a rollback in force."""
+    replaced: list[str]
+    """The releases the rollbacks replaced, latest last."""
+    at: str
+    """When (UTC)."""
+
+
 class State(t.TypedDict):
     release_built: bool
     """The release planned is built (its marker exists)."""
@@ -455,6 +470,14 @@ class State(t.TypedDict):
     """That link does not point at this content's directory."""
     config_dirs_to_remove: list[str]
     """Directories of configuration files other than this content's."""
+    releases: list[str]
+    """The names of the directories under releases/, newest first."""
+    rolled_back: RolledBack
+    """The rollback in force, as paths.rolled_back records it."""
+    held: bool
+    """A rollback is in force and the plan's release is one it replaced: no deploy."""
+    held_message: str
+    """What a held converge says; empty when it is not held."""
     nginx_error_log_size: int
     """nginx's error log's size: where a failed deploy's lines begin."""
     account_differs: bool

@@ -87,8 +87,9 @@ def settings(role, entry_point="main", **overrides):
     return role_settings.validate(options, raw, role=role)
 
 
-def app(source="stand-in", record=None, host=None, host_apps=1, **overrides):
-    """The app role's make_plan result for app "hello" from examples/apps/hello, with OVERRIDES."""
+def app(source="stand-in", record=None, host=None, host_apps=1, release=None, **overrides):
+    """The app role's make_plan result for app "hello" from examples/apps/hello, with OVERRIDES
+    (of kept RELEASE, as a rollback plans it)."""
     overrides = {"app_name": "hello", "app_src_dir": HELLO, **overrides}
     checked, errors = settings("app", **overrides)
     if errors:
@@ -101,6 +102,7 @@ def app(source="stand-in", record=None, host=None, host_apps=1, **overrides):
         controller=controller,
         platform={**PLATFORM, "host_apps": host_apps},
         source=source,
+        release=release,
     )
 
 

@@ -78,6 +78,8 @@ RULES = {
         "_app/rules_release.py",
         # The names tls.rules gives its messages (APP_TLS_NAMES).
         "_app/site.py",
+        # The rollback entry point's own settings (rollback_errors).
+        "app_state.py",
         "pip_settings.py",
         "tls.py",
         "maintenance.py",
