@@ -257,4 +257,4 @@ def main(args=None, *, environ=None, euid=None, execvp=os.execvp, out=None, err=
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

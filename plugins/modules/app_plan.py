@@ -65,9 +65,9 @@ options:
     default: /var/log/nginx/error.log
   rollback:
     description:
-      - Plan a rollback instead (the role's entry point C(rollback)): read the host, choose the
-        kept release to serve again (O(rollback_release), else the newest built before the one
-        serving), and return its plan and state, with the current settings, and RV(rollback).
+      - Plan a rollback instead (the role's entry point C(rollback)). It reads the host, chooses
+        the kept release to serve again (O(rollback_release), else the newest built before the one
+        serving), and returns its plan and state, with the current settings, and RV(rollback).
       - Refused, naming the kept releases and the one serving, when that release is not kept or
         there is none older; refused as well when it was built for another Python or
         C(app_uwsgi_method) than the settings name.

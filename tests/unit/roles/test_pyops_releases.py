@@ -12,7 +12,7 @@ import pytest
 
 SCRIPT = (
     Path(__file__).resolve().parents[3] / "roles" / "app" / "files" / "usr" / "local" / "bin"
-) / "pyops-releases"
+) / "pyops-releases.py"
 
 
 def release(root, name, built, python="3.13"):

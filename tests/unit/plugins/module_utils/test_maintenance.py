@@ -112,7 +112,7 @@ def _app_peer(path):
     def serve():
         while True:
             try:
-                connection, _ = server.accept()
+                connection, _address = server.accept()
             except OSError:
                 return
             with connection:

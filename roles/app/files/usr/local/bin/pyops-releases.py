@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Written by pyops.uwsgi.app, edits are overwritten.
 """List each app's kept releases and the one serving: pyops-releases [--json] [APP ...].
 
