@@ -43,8 +43,6 @@ _FORWARDING_HEADERS = (
 )
 _STATIC_URL = re.compile(r"^/[^ ;{}]*/$")
 _STATIC_DIR = re.compile(r"^/[^ ;{}]*/?$")
-# Characters no regular expression of a site may hold: nginx's file ends a line there.
-_PATTERN_BREAKS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def uwsgi_rules(s, readings):
@@ -226,18 +224,13 @@ def _static_bridge_rule(s):
     """The previous release's static directory: beside a static location, and a pattern nginx
     and Python read alike (PCRE and re agree on what a hashed name's pattern needs)."""
     bridge_dir, pattern = s["nginx_site_static_bridge_dir"], s["nginx_site_static_bridge_pattern"]
-    try:
-        re.compile(pattern)
-        compiles = not _PATTERN_BREAKS.search(pattern)
-    except re.error:
-        compiles = False
     return (
         bridge_dir == ""
         or (
             s["nginx_site_static_url"] != ""
             and bool(_STATIC_DIR.fullmatch(bridge_dir))
             and bridge_dir.rstrip("/") != s["nginx_site_static_dir"].rstrip("/")
-            and compiles
+            and values.nginx_regex(pattern)
         ),
         "nginx_site_static_bridge_dir takes an absolute directory other than"
         " nginx_site_static_dir, with nginx_site_static_url set, and"
