@@ -2,8 +2,7 @@
 
 The tests run in order: the first ones look at the converged host, the later ones redeploy (a code
 change, a failing migration, wrong entry points, workers and jobs taken out, a hashed asset across
-a switch) through site.yml with
-extra vars that replace uwsgi_apps by the apps they change.
+a switch) through site.yml with extra vars that replace uwsgi_apps by the apps they change.
 """
 
 from __future__ import annotations
