@@ -48,6 +48,7 @@ def request(plan, nginx_error_log):
             *[item["path"] for item in plan["directories"]],
             plan["release"]["marker"],
             plan["paths"]["current"],
+            plan["static_bridge"]["link"],
             plan["paths"]["nginx_socket"],
             plan["canary"]["socket"],
             plan["paths"]["tmpfiles"],
@@ -151,6 +152,27 @@ def _stale_workers(plan, found):
     return enabled, files
 
 
+def _static_bridge(plan, found, current_release):
+    """The static bridge on the host: whether this run links the release serving now as the
+    previous one (a switch to another release), whether a link is left that no bridge wants, and
+    the releases a bridge links (the one linked now, and the one this switch will link)."""
+    bridge, releases = plan["static_bridge"], plan["paths"]["releases"]
+    reading = found["paths"].get(bridge["link"]) or {}
+    switching = current_release not in ("", plan["release"]["id"])
+    due = bridge["time"] > 0 and switching
+    linked = []
+    if bridge["time"] > 0 and reading.get("type") == "link":
+        linked.append(reading.get("target", ""))
+    if due:
+        linked.append(posixpath.join(releases, current_release))
+    return {
+        "due": due,
+        # Whatever is there (a link, or anything else by that name): nginx would look into it.
+        "left": bridge["time"] == 0 and reading.get("exists", False),
+        "linked": linked,
+    }
+
+
 def compare(plan, found, nginx_error_log):
     """The app's STATE on the host, from uwsgi_info's answer FOUND to request(PLAN, ...)."""
     paths, release, environment = plan["paths"], plan["release"], plan["environment"]
@@ -166,8 +188,11 @@ def compare(plan, found, nginx_error_log):
         (found["texts"].get(path) or "") != plan["unit"][kind]
         for kind, path in _own_units(plan).items()
     )
+    bridge = _static_bridge(plan, found, current_release)
     other_releases = [
-        path for path in _entries(found, paths["releases"], "directory") if path != release["dir"]
+        path
+        for path in _entries(found, paths["releases"], "directory")
+        if path != release["dir"] and path not in bridge["linked"]
     ]
     rolled_back = rollback_record(found["texts"].get(paths["rolled_back"]))
     stale_enabled, stale_files = _stale_workers(plan, found)
@@ -223,8 +248,11 @@ def compare(plan, found, nginx_error_log):
         "envdir_new": plan["envdir"]["path"] != ""
         and plan["envdir"]["path"] not in _entries(found, plan["envdir"]["root"], "directory"),
         # Beyond app_keep_releases, newest kept first; never the release planned (it serves
-        # once deployed, and serves already when nothing is deployed).
+        # once deployed, and serves already when nothing is deployed), nor the one a static
+        # bridge links to (it stays, beyond app_keep_releases too, until its link is gone).
         "releases_to_remove": other_releases[max(release["keep"] - 1, 0) :],
+        "bridge_due": bridge["due"],
+        "bridge_left": bridge["left"],
         "envdirs_to_remove": [
             path
             for path in _entries(found, plan["envdir"]["root"], "directory")
@@ -277,6 +305,7 @@ def compare(plan, found, nginx_error_log):
         or state["envdirs_to_remove"]
         or state["environment_files_to_remove"]
         or state["config_dirs_to_remove"]
+        or state["bridge_left"]
     )
     return state
 

@@ -221,6 +221,26 @@ def _internal_locations_rule(s):
     )
 
 
+def _static_bridge_rule(s):
+    """The previous release's static directory: beside a static location, and a pattern nginx
+    and Python read alike (PCRE and re agree on what a hashed name's pattern needs)."""
+    bridge_dir, pattern = s["nginx_site_static_bridge_dir"], s["nginx_site_static_bridge_pattern"]
+    return (
+        bridge_dir == ""
+        or (
+            s["nginx_site_static_url"] != ""
+            and bool(_STATIC_DIR.fullmatch(bridge_dir))
+            and bridge_dir.rstrip("/") != s["nginx_site_static_dir"].rstrip("/")
+            and values.nginx_regex(pattern)
+        ),
+        "nginx_site_static_bridge_dir takes an absolute directory other than"
+        " nginx_site_static_dir, with nginx_site_static_url set, and"
+        " nginx_site_static_bridge_pattern a regular expression without control characters (or"
+        f" empty: every file); got '{bridge_dir}', '{s['nginx_site_static_url']}' and"
+        f" {pattern!r}.",
+    )
+
+
 def nginx_site_rules(s, readings):
     """One site of the nginx role (entry point site)."""
     upstream, uwsgi_pass = s["nginx_site_upstream"], s["nginx_site_uwsgi_pass"]
@@ -292,6 +312,7 @@ def nginx_site_rules(s, readings):
         "nginx_site_static_expires must be an nginx expires value such as 1h, 7d or off; got"
         f" '{s['nginx_site_static_expires']}'.",
     )
+    yield _static_bridge_rule(s)
     yield from _site_limits_rules(s)
     proxies = s["nginx_site_trusted_proxies"]
     yield (
@@ -414,6 +435,7 @@ def nginx_site(s, readings=None):
         "listen": listen,
         "uwsgi_pass": f"pyops_{s['nginx_site_name']}" if upstream else s["nginx_site_uwsgi_pass"],
         "static_alias": static_dir.rstrip("/") + "/" if static_dir else "",
+        "static_bridge": _static_bridge(s, variables),
         "locations": [
             _location(item, s["nginx_site_static_expires"])
             for item in s.get("nginx_site_locations") or []
@@ -454,6 +476,34 @@ def _security_headers(s, variables, site_tls):
             }
         )
     return found
+
+
+def quoted(text):
+    """TEXT as one double-quoted nginx token, read back by nginx byte for byte."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _static_bridge(s, variables):
+    """The named location that serves, from the previous release's static directory, a file the
+    release serving lacks ({} without nginx_site_static_bridge_dir).
+
+    alias cannot stand in a named location, and try_files with alias joins paths wrongly, so the
+    file is looked up under root with the static URL cut off by a rewrite (on the URI nginx has
+    decoded and normalised: no ".." is left in it). No symbolic link below the directory is
+    followed: only what lies in it is served.
+    """
+    bridge_dir = s["nginx_site_static_bridge_dir"]
+    if not bridge_dir or not s["nginx_site_static_url"]:
+        return {}
+    root = bridge_dir.rstrip("/") or "/"
+    prefix = re.sub(r"([^A-Za-z0-9/])", r"\\\1", s["nginx_site_static_url"])
+    pattern = s["nginx_site_static_bridge_pattern"]
+    return {
+        "location": f"@{variables}_static_bridge",
+        "root": root,
+        "rewrite": quoted(f"^{prefix}(.*)$"),
+        "pattern": quoted(pattern) if pattern else "",
+    }
 
 
 def _location(item, static_expires):

@@ -60,6 +60,18 @@ def nginx_server_name(value):
     return isinstance(value, str) and bool(_SERVER_NAME.fullmatch(value))
 
 
+def nginx_regex(value):
+    """Whether VALUE is a regular expression an nginx site may hold: one Python compiles (PCRE
+    reads the same), without control characters (nginx's file would break the line there)."""
+    if not isinstance(value, str) or re.search(r"[\x00-\x1f\x7f]", value):
+        return False
+    try:
+        re.compile(value)
+    except re.error:
+        return False
+    return True
+
+
 def nginx_prefixes_nested(first, second):
     """Whether two different location prefixes (each ending in /) lie one inside the other."""
     return first != second and (first.startswith(second) or second.startswith(first))

@@ -184,7 +184,8 @@ plan:
           description: The envdir is written by this run.
           type: bool
         releases_to_remove:
-          description: Releases beyond app_keep_releases, never the one planned.
+          description: Releases beyond app_keep_releases, never the one planned nor
+            one a static bridge links.
           type: list
           elements: str
         envdirs_to_remove:
@@ -255,9 +256,17 @@ plan:
         run_record_differs:
           description: pyops-run's record of the app differs (or its directory).
           type: bool
+        bridge_due:
+          description: 'A switch from a release serving now to another, with a static
+            bridge: link it.'
+          type: bool
+        bridge_left:
+          description: The link to a previous release is there, with no static bridge
+            wanted.
+          type: bool
         cleanup_due:
-          description: Releases, envdirs, EnvironmentFiles or configuration files' directories
-            are to go.
+          description: Releases, envdirs, EnvironmentFiles, configuration files or a
+            bridge's link are to go.
           type: bool
     name:
       description: 'The app''s name (app_name): of its user, units, files and socket.'
@@ -443,8 +452,8 @@ plan:
             line cannot carry.'
           type: dict
     tmpfiles:
-      description: 'The text of the tmpfiles.d entry: the runtime directories and nginx''s
-        link.'
+      description: 'The tmpfiles.d entry: runtime directories, nginx''s link, a static
+        bridge''s end at boot.'
       type: str
     vassal:
       description: The app's uWSGI configuration.
@@ -565,6 +574,13 @@ plan:
         nginx_site_static_dir:
           description: app_static_dir in the current release's code; empty without app_static_url.
           type: str
+        nginx_site_static_bridge_dir:
+          description: app_static_dir in the previous release's code; empty without
+            a static bridge.
+          type: str
+        nginx_site_static_bridge_pattern:
+          description: app_static_bridge_pattern.
+          type: str
         nginx_site_client_max_body_size:
           description: app_client_max_body_size.
           type: str
@@ -606,6 +622,27 @@ plan:
               description: 'app_shared_paths internal: served to the app''s X-Accel-Redirect
                 only.'
               type: bool
+    static_bridge:
+      description: The previous release's static files, served for a while after a switch.
+      type: dict
+      contains:
+        time:
+          description: 'Seconds the previous release''s static files are served after
+            a switch; 0: never.'
+          type: int
+        link:
+          description: The link to the previous release, beside current, that nginx
+            looks its files up through.
+          type: str
+        unit:
+          description: The transient timer (and its service) that removes the link when
+            the time is up.
+          type: str
+        argv:
+          description: systemd-run's command line that starts that timer; empty without
+            a bridge.
+          type: list
+          elements: str
     health:
       description: The health check through nginx.
       type: dict

@@ -83,8 +83,9 @@ site:
   description:
     - For the nginx role's C(site) entry point, the values the site is written from, decided in
       Python, namely C(listen) (with C(default_server) where the names include C(_)), C(uwsgi_pass),
-      C(upstream_name), C(static_alias), C(target) (where a check reaches the site from the
-      host) and C(tls) (the values of an HTTPS site's server blocks, from
+      C(upstream_name), C(static_alias), C(static_bridge) (the named location that serves the
+      previous release's static files; empty without one), C(target) (where a check reaches the
+      site from the host) and C(tls) (the values of an HTTPS site's server blocks, from
       C(plugins/module_utils/tls.py)).
   returned: success, with O(entry_point=site)
   type: dict

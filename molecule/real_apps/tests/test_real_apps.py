@@ -1,9 +1,9 @@
 """Scenario real_apps: real apps served, their data kept, their phases, workers and jobs.
 
 The tests run in order: the first ones look at the converged host, the later ones redeploy (a code
-change, a failing migration, wrong entry points, workers and jobs taken out) through site.yml with
-extra vars that replace uwsgi_apps by the apps they change; the last ones roll flaskr back
-(playbooks/rollback.yml) and converge after it.
+change, a failing migration, wrong entry points, workers and jobs taken out, a hashed asset across
+a switch) through site.yml with extra vars that replace uwsgi_apps by the apps they change; others
+roll flaskr back (playbooks/rollback.yml) and converge after it.
 """
 
 from __future__ import annotations
@@ -559,3 +559,75 @@ def test_a_converge_told_to_deploys_the_release_the_settings_build_again(host):
     assert "flaskr v2" in flaskr_page(host)[1]
     assert not host.file("/srv/flaskr/rolled-back.json").exists
     assert "rolled back" not in host.check_output("pyops-releases flaskr")
+
+
+# --- assets across a switch (app_static_bridge_time) -------------------------------------------
+
+ASSET = "app.3f9c2a1b7d4e.js"
+BRIDGE = "uwsgi-static-bridge-flaskr"
+
+
+def flaskr_assets(name, files, links=()):
+    """flaskr with FILES and symbolic LINKS ((relative path, target), ...) in its code."""
+    dest = make_apps.variant(make_apps.flaskr(BUILD), BUILD / name, files)
+    for relative, target in links:
+        os.symlink(target, dest / relative)
+    return dest
+
+
+def link_gone(host):
+    return not host.file("/srv/flaskr/previous").exists
+
+
+def test_a_hashed_asset_of_the_previous_release_is_served_after_a_switch(host):
+    one = flaskr_assets(
+        "flaskr-assets-1",
+        {f"flaskr/static/{ASSET}": "/* release one */\n", "flaskr/static/gone.js": "/* one */\n"},
+        links=[("flaskr/static/evil.3f9c2a1b7d4e.txt", "/etc/passwd")],
+    )
+    rc, output = deploy(host, app_item("flaskr", app_src_dir=str(one)))
+    assert rc == 0, output[-3000:]
+    first = current(host, "flaskr")
+    two = flaskr_assets("flaskr-assets-2", {"flaskr/static/app.0a1b2c3d4e5f.js": "/* two */\n"})
+    rc, output = deploy(host, app_item("flaskr", app_src_dir=str(two)))
+    assert rc == 0, output[-3000:]
+    assert current(host, "flaskr") != first
+    assert host.file("/srv/flaskr/previous").linked_to == f"/srv/flaskr/releases/{first}"
+    # A page of release one asks for its asset: served from release one.
+    status, body = http(host, f"/static/{ASSET}", "flaskr.test")
+    assert status == 200 and "release one" in body
+    assert "two" in http(host, "/static/app.0a1b2c3d4e5f.js", "flaskr.test")[1]
+    # A plain name the new release lacks answers 404, as before the bridge.
+    assert http(host, "/static/gone.js", "flaskr.test")[0] == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/evil.3f9c2a1b7d4e.txt",  # a symbolic link in the previous release's static files
+        "/static/../../../../etc/passwd",
+        "/static/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/static/..%2f..%2f..%2f..%2fetc/hostname.3f9c2a1b7d4e.js",
+    ],
+    ids=["symlink", "dot-dot", "encoded-dot-dot", "encoded-slash"],
+)
+def test_the_bridge_serves_nothing_outside_the_previous_static_files(host, path):
+    status, body = curl(host, "--path-as-is", "-H", "Host: flaskr.test", f"http://127.0.0.1{path}")
+    assert status in (400, 403, 404), (status, body[:300])
+    assert "root:" not in body
+
+
+def test_the_bridge_ends_with_its_timer_and_at_boot(host):
+    timer = host.run(f"systemctl show -p TimersMonotonic --value {BRIDGE}.timer").stdout
+    assert "OnActiveUSec=1h" in timer
+    # What the timer runs when the hour is up.
+    assert host.run(f"systemctl start {BRIDGE}.service").rc == 0
+    wait_until(lambda: link_gone(host), 10, "the bridge's link removed")
+    assert http(host, f"/static/{ASSET}", "flaskr.test")[0] == 404
+    assert "two" in http(host, "/static/app.0a1b2c3d4e5f.js", "flaskr.test")[1]
+    # A boot loses the timer: the app's tmpfiles entry removes a link left over.
+    host.run_expect([0], "ln -s $(readlink /srv/flaskr/current) /srv/flaskr/previous")
+    host.run_expect([0], "systemd-tmpfiles --remove /etc/tmpfiles.d/uwsgi-app-flaskr.conf")
+    assert link_gone(host)
+    # The link went, never what it pointed at.
+    assert http(host, "/static/app.0a1b2c3d4e5f.js", "flaskr.test")[0] == 200

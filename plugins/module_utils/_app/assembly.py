@@ -99,6 +99,7 @@ def assemble(app: App, texts: dict[str, t.Any]) -> Plan:
         "journal": app.supervisor["journal"],
         "nginx_site_enabled": s["app_nginx_site"],
         "nginx_site": site.nginx_site(app),
+        "static_bridge": site.static_bridge(app),
         "health": site.health(app),
         "diagnose": site.diagnose(app),
         # Seconds to wait for the app's processes to leave a supervisor.

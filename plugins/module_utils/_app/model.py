@@ -304,6 +304,14 @@ class App:
     def code(self):
         return f"{self.release_dir}/code"
 
+    @property
+    def static_bridge_time(self):
+        """Seconds the previous release's static files are served after a switch; 0: never (no
+        static location, or no site to serve them)."""
+        s = self.s
+        served = s["app_static_url"] and s["app_nginx_site"]
+        return s["app_static_bridge_time"] if served else 0
+
     # --- Sizing and directories ---------------------------------------------------------------
 
     def processes(self):

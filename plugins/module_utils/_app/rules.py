@@ -88,6 +88,7 @@ RULES: dict[str, Rule] = {
     "response headers limit": v.response_headers_limit,
     "limits agree": v.limits_agree,
     "static location": v.static_location,
+    "static bridge": v.static_bridge,
     "site TLS": v.site_tls,
     "health check CA": v.health_check_ca,
     # The release's commands.

@@ -412,6 +412,16 @@ def static_location(app: App, controller: dict) -> Checks:
     )
 
 
+def static_bridge(app: App, controller: dict) -> Checks:
+    time, pattern = app.s["app_static_bridge_time"], app.s["app_static_bridge_pattern"]
+    yield (
+        time >= 0 and (time == 0 or values.nginx_regex(pattern)),
+        "app_static_bridge_time must be 0 (no bridge) or more seconds, and"
+        " app_static_bridge_pattern a regular expression without control characters (or empty:"
+        f" every file); got {time} and {pattern!r}.",
+    )
+
+
 def site_tls(app: App, controller: dict) -> Checks:
     """The HTTPS rules the nginx role's sites share (tls.rules): none with app_tls none."""
     yield from tls.rules(app.s, site.APP_TLS_NAMES)

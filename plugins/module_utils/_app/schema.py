@@ -143,6 +143,17 @@ class Canary(t.TypedDict):
     """The canary's transient unit."""
 
 
+class StaticBridge(t.TypedDict):
+    time: int
+    """Seconds the previous release's static files are served after a switch; 0: never."""
+    link: str
+    """The link to the previous release, beside current, that nginx looks its files up through."""
+    unit: str
+    """The transient timer (and its service) that removes the link when the time is up."""
+    argv: list[str]
+    """systemd-run's command line that starts that timer; empty without a bridge."""
+
+
 class Unit(t.TypedDict):
     name: str
     """The app's unit, uwsgi-app-NAME."""
@@ -201,6 +212,10 @@ class NginxSite(_SiteTls):
     """app_static_url."""
     nginx_site_static_dir: str
     """app_static_dir in the current release's code; empty without app_static_url."""
+    nginx_site_static_bridge_dir: str
+    """app_static_dir in the previous release's code; empty without a static bridge."""
+    nginx_site_static_bridge_pattern: str
+    """app_static_bridge_pattern."""
     nginx_site_client_max_body_size: str
     """app_client_max_body_size."""
     nginx_site_trusted_proxies: list[str]
@@ -455,7 +470,7 @@ class State(t.TypedDict):
     envdir_new: bool
     """The envdir is written by this run."""
     releases_to_remove: list[str]
-    """Releases beyond app_keep_releases, never the one planned."""
+    """Releases beyond app_keep_releases, never the one planned nor one a static bridge links."""
     envdirs_to_remove: list[str]
     """Envdirs other than this environment's."""
     environment_files_to_remove: list[str]
@@ -488,8 +503,12 @@ class State(t.TypedDict):
     """Workers or jobs are wanted, or some are to go."""
     run_record_differs: bool
     """pyops-run's record of the app differs (or its directory)."""
+    bridge_due: bool
+    """A switch from a release serving now to another, with a static bridge: link it."""
+    bridge_left: bool
+    """The link to a previous release is there, with no static bridge wanted."""
     cleanup_due: bool
-    """Releases, envdirs, EnvironmentFiles or configuration files' directories are to go."""
+    """Releases, envdirs, EnvironmentFiles, configuration files or a bridge's link are to go."""
 
 
 class _PlanState(t.TypedDict, total=False):
@@ -529,7 +548,7 @@ class Plan(_PlanState):
     envdir: Envdir
     """What an env line cannot carry: files of uWSGI's envdir, one per variable."""
     tmpfiles: str
-    """The text of the tmpfiles.d entry: the runtime directories and nginx's link."""
+    """The tmpfiles.d entry: runtime directories, nginx's link, a static bridge's end at boot."""
     vassal: Vassal
     """The app's uWSGI configuration."""
     canary: Canary
@@ -542,6 +561,8 @@ class Plan(_PlanState):
     """app_nginx_site: the role writes the app's nginx site."""
     nginx_site: NginxSite
     """The pyops.uwsgi.nginx role's site variables for the app."""
+    static_bridge: StaticBridge
+    """The previous release's static files, served for a while after a switch."""
     health: Health
     """The health check through nginx."""
     diagnose: Diagnose

@@ -66,6 +66,11 @@ def nginx_site(app: App) -> dict[str, t.Any]:
         "nginx_site_static_dir": f"{root}/current/code/{s['app_static_dir']}"
         if s["app_static_url"]
         else "",
+        # The previous release's, through the link a deploy keeps for app_static_bridge_time.
+        "nginx_site_static_bridge_dir": f"{root}/previous/code/{s['app_static_dir']}"
+        if app.static_bridge_time
+        else "",
+        "nginx_site_static_bridge_pattern": s["app_static_bridge_pattern"],
         "nginx_site_client_max_body_size": s["app_client_max_body_size"],
         "nginx_site_trusted_proxies": list(s["app_trusted_proxies"]),
         # Maintenance mode: the site alone changes, so switching it reloads nginx, not the app.
@@ -88,6 +93,32 @@ def nginx_site(app: App) -> dict[str, t.Any]:
     if s["app_tls"] != "none":
         site.update({site_key: s[own] for own, site_key in TLS_SITE_SETTINGS.items()})
     return site
+
+
+def static_bridge(app: App) -> dict[str, t.Any]:
+    """The link to the previous release and the transient timer that removes it.
+
+    A transient timer needs no file and no reload of nginx: when the time is up the link goes,
+    and nginx answers 404 as it did before the bridge. A boot loses the timer, so the app's
+    tmpfiles.d entry removes the link at boot (units.tmpfiles): after a boot the window has
+    passed, or nearly.
+    """
+    time, link = app.static_bridge_time, f"{app.s['app_root']}/previous"
+    unit = f"uwsgi-static-bridge-{app.name}"
+    argv = [
+        "systemd-run",
+        f"--unit={unit}",
+        f"--description=Ends the static bridge of {app.name}: removes {link}",
+        f"--on-active={time}s",
+        "--timer-property=AccuracySec=1s",
+        "--collect",
+        "--quiet",
+        "/bin/rm",
+        "-f",
+        "--",
+        link,
+    ]
+    return {"time": time, "link": link, "unit": unit, "argv": argv if time else []}
 
 
 def health(app: App) -> dict[str, t.Any]:

@@ -190,6 +190,11 @@ def tmpfiles(app: App):
             f"d {posixpath.dirname(app.stats_dir)} 0755 root root -",
             f"d {app.stats_dir} 2750 {app.user} {app.s['app_stats_group']} -",
         ]
+    if app.static_bridge_time:
+        lines += [
+            "# A boot ends a static bridge: its timer does not outlive the boot.",
+            f"r {app.s['app_root']}/previous",
+        ]
     return "\n".join(lines) + "\n"
 
 

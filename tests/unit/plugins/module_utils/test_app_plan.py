@@ -300,6 +300,11 @@ RULES = {
         {"app_static_url": "static"},
         {"app_static_url": "/static/", "app_static_dir": "assets"},
     ),
+    "static bridge": (
+        "app_static_bridge_time",
+        {"app_static_bridge_time": -1},
+        {"app_static_bridge_time": 0, "app_static_bridge_pattern": "(unclosed"},
+    ),
     "health check CA": (
         "app_tls_ca_file",
         {"app_tls_ca_file": "certs/ca.pem"},
