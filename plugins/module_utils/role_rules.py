@@ -29,7 +29,7 @@ _SITE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _HEADER_BUFFERS = re.compile(r"^[1-9][0-9]* [0-9]+[kKmM]?$")
 _WORKERS = re.compile(r"^(auto|[1-9][0-9]*)$")
 _ACCESS_LOG = re.compile(r"^/[^ ;{}]+$")
-_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _EXPIRES = re.compile(r"^(off|max|epoch|-?[0-9]+[smhdwMy]?)$")
 _UWSGI_PASS = re.compile(
     r"^(unix:/run/[^ ;{}]+|[A-Za-z0-9.-]+:[0-9]{1,5}|\[[0-9A-Fa-f:]+\]:[0-9]{1,5})$"
@@ -199,7 +199,7 @@ def _headers_rule(s):
     return (
         all(_HEADER_NAME.fullmatch(name) for name in headers)
         and not any(char in str(value) for value in headers.values() for char in '"\\$\n\r'),
-        "nginx_security_headers takes header names (letters, digits, '-') and values without"
+        "nginx_security_headers takes header names (1-64 letters, digits, '-') and values without"
         " double quotes, backslashes, '$' (nginx would read a variable) or line breaks; got"
         f" {headers}.",
     )

@@ -93,14 +93,13 @@ def test_the_limits_page_is_current():
 
 def site(**changes):
     """The nginx role's site settings for app "shop" behind its socket, with CHANGES."""
-    checked, errors = stand_in.settings(
-        "nginx",
-        "site",
-        nginx_site_name="shop",
-        nginx_site_uwsgi_pass="unix:/run/uwsgi/shop/shop.sock",
-        nginx_site_server_names=["shop.example.org"],
+    given = {
+        "nginx_site_name": "shop",
+        "nginx_site_uwsgi_pass": "unix:/run/uwsgi/shop/shop.sock",
+        "nginx_site_server_names": ["shop.example.org"],
         **changes,
-    )
+    }
+    checked, errors = stand_in.settings("nginx", "site", **given)
     assert errors == [], errors
     return checked
 
@@ -248,3 +247,21 @@ def test_workers_jobs_and_commands_find_the_release_s_python_first():
             assert 'ExecStart="/usr/bin/env" "--" "python" ' in unit["text"]
             assert f'Environment="{path}' in unit["text"]
     assert planned["phases"]["env"]["PATH"].startswith(path[len("PATH=") :])
+
+
+def test_the_longest_variable_a_site_names_fits_nginx_s_hash_bucket():
+    # nginx -t: "could not build variables_hash, you should increase variables_hash_bucket_size".
+    # An element holds a pointer, a 2-byte length and the name, aligned to 8; the bucket ends with
+    # a pointer. nginx.conf sets the bucket; the longest site and header names must fit.
+    conf = (stand_in.ROOT / "roles/nginx/templates/etc/nginx/nginx.conf.j2").read_text()
+    bucket = int(conf.split("variables_hash_bucket_size ", 1)[1].split(";", 1)[0])
+    settings = site(
+        nginx_site_name="s" * 64,
+        nginx_security_headers={"X-" + "h" * 62: "1"},
+        nginx_site_max_conns=1,
+    )
+    text = render(settings, {})
+    names = {word.strip("${;") for word in text.split() if word.startswith("$pyops_")}
+    longest = max(len(name) for name in names)
+    assert longest > 64 + 64
+    assert -(-(8 + 2 + longest) // 8) * 8 + 8 <= bucket

@@ -163,6 +163,7 @@ BAD = [
     bad(NGINX_MAIN, "nginx_security_headers", {"X-Test": "a\nSet-Cookie: session=1"}),
     bad(NGINX_MAIN, "nginx_security_headers", {"Content-Security-Policy": "default-src $host"}),
     bad(NGINX_MAIN, "nginx_security_headers", {"X-Test": "a\\"}),
+    bad(NGINX_MAIN, "nginx_security_headers", {"X-" + "a" * 63: "1"}),
     # --- nginx site (present) -------------------------------------------------------------------
     bad(NGINX_SITE, "nginx_site_name", "Shop"),
     bad(NGINX_SITE, "nginx_site_name", "my shop"),
