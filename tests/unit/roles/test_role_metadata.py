@@ -119,3 +119,13 @@ def test_tasks_read_no_test_hooks_and_register_private_names(role):
         assert "__test" not in text and "_test_" not in text, path
         for found in re.finditer(r"^ *register: (\S+)", text, re.MULTILINE):
             assert found.group(1).startswith("__"), f"{path}: register {found.group(1)}"
+
+
+def test_no_argument_spec_text_holds_a_template():
+    # Ansible templates the whole spec when it validates a role's arguments: "{{ x.y }}" in a
+    # description fails every play that includes the role ("object of type 'dict' has no
+    # attribute"). Only defaults may be templates.
+    for spec in sorted(ROOT.glob("roles/*/meta/argument_specs.yml")):
+        for number, line in enumerate(spec.read_text().splitlines(), 1):
+            if "{{" in line or "{%" in line:
+                assert line.strip().startswith("default:"), f"{spec}:{number}: {line.strip()}"
