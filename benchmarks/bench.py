@@ -771,15 +771,34 @@ def ablation_variants(access_log: str = ABLATION_ACCESS_LOG) -> list[Variant]:
     ]  # fmt: skip
 
 
+def block_end(text: str, start: int) -> int:
+    """Where the block whose "{" is at START closes: braces in quoted strings ("~ ^/a{8}$"),
+    escaped ones and those of comments do not count."""
+    depth, quoted, index = 0, False, start
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char == "#":
+            index = text.find("\n", index)
+            index = len(text) if index < 0 else index
+            continue
+        elif not quoted:
+            depth += {"{": 1, "}": -1}.get(char, 0)
+            if depth == 0:
+                return index
+        index += 1
+    raise ValueError("a block of the site is never closed")
+
+
 def server_block(site: str) -> str:
     """The server block of a site file that passes requests to uWSGI (not its HTTP redirect)."""
     start = 0
     while (start := site.find("server {", start)) >= 0:
-        depth, end = 0, start
-        for end in range(site.index("{", start), len(site)):
-            depth += {"{": 1, "}": -1}.get(site[end], 0)
-            if depth == 0:
-                break
+        end = block_end(site, site.index("{", start))
         block = site[start : end + 1]
         if "uwsgi_pass " in block:
             return block

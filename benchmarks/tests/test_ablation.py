@@ -182,3 +182,13 @@ def test_cpu_time_goes_to_its_layer_and_wrk_is_left_out() -> None:
         "uwsgi": 121.0,
         "other": 3.0,
     }
+
+
+def test_braces_in_a_quoted_regex_or_a_comment_do_not_end_the_block() -> None:
+    # The asset bridge's location: a quoted regex with {8} and {8,}; comments may hold braces.
+    site = (
+        "server {\n    # a comment with a brace }\n"
+        '    location ~ "^/static/.*[.-][0-9a-f]{8,}\\.[a-z.]+$" {\n        root /srv;\n    }\n'
+        "    location / {\n        uwsgi_pass unix:/run/x.sock;\n    }\n}\n"
+    )
+    assert bench.server_block(site) == site.rstrip("\n")
