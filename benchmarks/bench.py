@@ -700,7 +700,8 @@ def site_drop_lines(prefix: str) -> Callable[[str], str]:
 def site_drop_location(url: str) -> Callable[[str], str]:
     def change(block: str) -> str:
         start = block.index(f"location {url} {{")
-        end = block.index("}", start) + 1
+        # With what it nests (the asset bridge's regex location, whose braces are quoted).
+        end = block_end(block, block.index("{", start)) + 1
         return block[:start].rstrip(" ") + block[end:].lstrip("\n")
 
     return change

@@ -192,3 +192,13 @@ def test_braces_in_a_quoted_regex_or_a_comment_do_not_end_the_block() -> None:
         "    location / {\n        uwsgi_pass unix:/run/x.sock;\n    }\n}\n"
     )
     assert bench.server_block(site) == site.rstrip("\n")
+
+
+def test_a_location_is_dropped_with_the_locations_it_nests() -> None:
+    block = (
+        "server {\n    location /static/ {\n        alias /srv/s/;\n"
+        '        location ~ "[.-][0-9a-f]{8,}\\.[a-z.]+$" {\n            error_page 404 = @b;\n'
+        "        }\n    }\n    location / {\n        uwsgi_pass unix:/run/x.sock;\n    }\n}"
+    )
+    dropped = bench.site_drop_location("/static/")(block)
+    assert dropped == "server {\n    location / {\n        uwsgi_pass unix:/run/x.sock;\n    }\n}"
