@@ -104,14 +104,6 @@ def site(**changes):
     return checked
 
 
-def render(settings, readings):
-    return stand_in.site_file(settings, readings)
-
-
-def directives(text):
-    return stand_in.directives(text)
-
-
 def _location(lines, name):
     """The directives of the location NAME (its opening line to its closing brace)."""
     start = lines.index(f"location {name} {{")
@@ -119,7 +111,7 @@ def _location(lines, name):
 
 
 def test_the_site_passes_the_app_its_limits():
-    lines = directives(render(site(nginx_site_max_conns=1024), {}))
+    lines = stand_in.directives(stand_in.site_file(site(nginx_site_max_conns=1024), {}))
     root = _location(lines, "/")
     assert "uwsgi_buffer_size 32768;" in root
     assert "uwsgi_buffers 8 8192;" in root
@@ -134,7 +126,9 @@ def test_the_site_passes_the_app_its_limits():
 
 
 def test_past_the_queue_nginx_answers_503_with_retry_after_and_the_site_s_headers():
-    lines = directives(render(site(nginx_site_max_conns=16, nginx_site_retry_after=7), {}))
+    lines = stand_in.directives(
+        stand_in.site_file(site(nginx_site_max_conns=16, nginx_site_retry_after=7), {})
+    )
     busy = _location(lines, "@pyops_shop_busy")
     assert "add_header Retry-After 7 always;" in busy
     assert busy[-1] == 'return 503 "The service is busy; retry in 7 seconds.\\n";'
@@ -145,13 +139,13 @@ def test_past_the_queue_nginx_answers_503_with_retry_after_and_the_site_s_header
 
 
 def test_without_a_queue_limit_nothing_is_counted():
-    text = render(site(nginx_site_max_conns=0), {})
+    text = stand_in.site_file(site(nginx_site_max_conns=0), {})
     assert "limit_conn" not in text
     assert "@pyops_shop_busy" not in text
 
 
 def test_the_site_s_headers_apply_only_where_the_app_sent_none():
-    lines = directives(render(site(), {}))
+    lines = stand_in.directives(stand_in.site_file(site(), {}))
     variable = "$pyops_shop_header_x_frame_options"
     assert f"add_header X-Frame-Options {variable} always;" in lines
     start = lines.index(f"map $upstream_http_x_frame_options {variable} {{")
@@ -260,7 +254,7 @@ def test_the_longest_variable_a_site_names_fits_nginx_s_hash_bucket():
         nginx_security_headers={"X-" + "h" * 62: "1"},
         nginx_site_max_conns=1,
     )
-    text = render(settings, {})
+    text = stand_in.site_file(settings, {})
     names = {word.strip("${;") for word in text.split() if word.startswith("$pyops_")}
     longest = max(len(name) for name in names)
     assert longest > 64 + 64
