@@ -259,3 +259,23 @@ def test_the_longest_variable_a_site_names_fits_nginx_s_hash_bucket():
     longest = max(len(name) for name in names)
     assert longest > 64 + 64
     assert -(-(8 + 2 + longest) // 8) * 8 + 8 <= bucket
+
+
+def test_the_table_s_defaults_are_the_roles_defaults():
+    # docs/limits.md shows Path()'s values as the defaults: they must be the roles' own.
+    app, nginx = stand_in.defaults("app"), stand_in.defaults("nginx")
+    path = limits.Path()
+    assert path.harakiri == app["app_harakiri"]
+    assert path.read_timeout == app["app_harakiri"] + 5 and app["app_nginx_read_timeout"] == 0
+    assert path.listen == app["app_listen"]
+    assert path.response_headers == limits.bytes_of(app["app_response_headers_limit"])
+    assert path.body_size == app["app_client_max_body_size"]
+    assert path.header_buffers == nginx["nginx_large_client_header_buffers"]
+    assert path.retry_after == nginx["nginx_site_retry_after"]
+    for name in (
+        "client_header_timeout",
+        "client_body_timeout",
+        "send_timeout",
+        "keepalive_timeout",
+    ):
+        assert getattr(path, name) == nginx[f"nginx_{name}"], name
