@@ -881,7 +881,7 @@ plan:
               description: The commands, in order.
               type: list
               elements: dict
-              contains:
+              contains: &Command
                 command:
                   description: The program and its arguments.
                   type: list
@@ -895,6 +895,26 @@ plan:
               type: dict
         release:
           description: app_release_commands, run before the release serves.
+          type: dict
+          contains:
+            commands:
+              description: The commands every host runs (scope every_host), in order,
+                after the once-scoped ones.
+              type: list
+              elements: dict
+              contains: *Command
+            once:
+              description: The commands one host of the play runs (scope once), in order,
+                before any host switches.
+              type: list
+              elements: dict
+              contains: *Command
+            sandbox:
+              description: The sandbox they run in.
+              type: dict
+        post_release:
+          description: app_post_release_commands, run on one host once every host serves
+            the release.
           type: dict
           contains: *PhaseCommands
     workers:

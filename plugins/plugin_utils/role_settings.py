@@ -48,7 +48,14 @@ def spec_options(role, entry_point="main"):
     specs = _specs(role)
     options = specs[entry_point].get("options") or specs["main"]["options"]
     # A copy: the validator is handed it, and the cached spec must stay as the file says.
-    return copy.deepcopy(options)
+    options = copy.deepcopy(options)
+    # A default that is a template ("{{ playbook_var | default('x') }}") is rendered by Ansible
+    # from the role's defaults/main.yml before the settings reach the validator (gather); its
+    # text, left here, would be checked against the option's choices as a value.
+    for option in options.values():
+        if isinstance(option.get("default"), str) and "{{" in option["default"]:
+            del option["default"]
+    return options
 
 
 @cache

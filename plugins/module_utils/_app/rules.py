@@ -93,7 +93,8 @@ RULES: dict[str, Rule] = {
     "health check CA": v.health_check_ca,
     # The release's commands.
     "build commands": r.phase_commands("app_build_commands"),
-    "release commands": r.phase_commands("app_release_commands"),
+    "release commands": r.phase_commands("app_release_commands", scoped=True),
+    "post-release commands": r.phase_commands("app_post_release_commands"),
     "command timeout": r.command_timeout,
     # Configuration files.
     "config files inside the code": r.config_inside_code,

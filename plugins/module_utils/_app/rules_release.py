@@ -25,15 +25,20 @@ _SHARED_PATH = re.compile(r"^[A-Za-z0-9_.@+-]+(/[A-Za-z0-9_.@+-]+)*$")
 # --- Release phases, shared data, workers and jobs ----------------------------------------------
 
 
-def phase_commands(var: str) -> Rule:
-    """The rule that VAR (app_build_commands, app_release_commands) lists commands."""
+def phase_commands(var: str, *, scoped: bool = False) -> Rule:
+    """The rule that VAR (app_build_commands, app_release_commands, app_post_release_commands)
+    lists commands; SCOPED: its items may take a scope (app_release_commands)."""
 
     def rule(app: App, controller: dict) -> Checks:
-        problems = units.phase_items(app.s[var])[1]
+        default_scope = None
+        if scoped:
+            default_scope = app.s.get("app_release_commands_scope") or "every_host"
+        problems = units.phase_items(app.s[var], default_scope)[1]
         yield (
             not problems,
             f"{var} takes commands, each a list of arguments (or a dict with command and, to skip"
-            f" it once a path exists, creates): {'; '.join(problems)}.",
+            f" it once a path exists, creates"
+            f"{'; and scope, once or every_host' if scoped else ''}): {'; '.join(problems)}.",
         )
 
     return rule

@@ -379,6 +379,15 @@ class PhaseCommands(t.TypedDict):
     """The sandbox they run in."""
 
 
+class ReleaseCommands(t.TypedDict):
+    commands: list[Command]
+    """The commands every host runs (scope every_host), in order, after the once-scoped ones."""
+    once: list[Command]
+    """The commands one host of the play runs (scope once), in order, before any host switches."""
+    sandbox: Settings
+    """The sandbox they run in."""
+
+
 class Phases(t.TypedDict):
     chdir: str
     """Where the commands run: the release's code."""
@@ -394,8 +403,10 @@ class Phases(t.TypedDict):
     """The import of the entry point in the built release."""
     build: PhaseCommands
     """app_build_commands, which may write the code."""
-    release: PhaseCommands
+    release: ReleaseCommands
     """app_release_commands, run before the release serves."""
+    post_release: PhaseCommands
+    """app_post_release_commands, run on one host once every host serves the release."""
 
 
 class UnitFile(t.TypedDict):

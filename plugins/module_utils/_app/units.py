@@ -232,8 +232,15 @@ def command_problem(command):
     return next((message for ok, message in checks if not ok), "")
 
 
-def phase_items(value):
-    """([{command, creates}], [problem]) of app_build_commands or app_release_commands."""
+SCOPES = ("once", "every_host")
+
+
+def phase_items(value, default_scope=None):
+    """([{command, creates}], [problem]) of app_build_commands or app_post_release_commands.
+
+    With DEFAULT_SCOPE (app_release_commands), each item also takes scope (once, every_host), which
+    defaults to DEFAULT_SCOPE, and carries it.
+    """
     items, problems = [], []
     if value and all(isinstance(item, str) and item.split() == [item] for item in value):
         problems.append(
@@ -241,22 +248,41 @@ def phase_items(value):
             f" [[{', '.join(value)}]] for one command"
         )
         return items, problems
+    keys = {"command", "creates", *(["scope"] if default_scope else [])}
     for index, item in enumerate(value, 1):
-        command, creates = item, ""
+        command, creates, scope = item, "", default_scope
         if isinstance(item, dict):
             command, creates = item.get("command"), item.get("creates", "")
-            unknown = sorted(set(item) - {"command", "creates"})
+            scope = item.get("scope", default_scope)
+            unknown = sorted(set(item) - keys)
             if unknown:
-                problems.append(f"command {index} has keys {unknown}; it takes command and creates")
+                problems.append(
+                    f"command {index} has keys {unknown}; it takes {' and '.join(sorted(keys))}"
+                )
             if not isinstance(creates, str) or "\x00" in creates:
                 problems.append(f"command {index}: creates must be a path; got {creates!r}")
                 creates = ""
+            if default_scope and scope not in SCOPES:
+                problems.append(
+                    f"command {index}: scope must be once (one host of the play, before any"
+                    f" switches) or every_host; got {scope!r}"
+                )
         problem = command_problem(command)
         if problem:
             problems.append(f"command {index}: {problem}")
         else:
-            items.append({"command": [str(arg) for arg in command], "creates": creates})
+            found = {"command": [str(arg) for arg in command], "creates": creates}
+            items.append({**found, "scope": scope} if default_scope else found)
     return items, problems
+
+
+def scoped(items, scope):
+    """The {command, creates} of ITEMS (phase_items with a scope) whose scope is SCOPE, in order."""
+    return [
+        {"command": item["command"], "creates": item["creates"]}
+        for item in items
+        if item["scope"] == scope
+    ]
 
 
 def _as_list(value):
@@ -277,7 +303,10 @@ def phases(app):
     service = service_settings(app)
     writable = _app_writable(app, service)
     build, _problems = phase_items(s["app_build_commands"])
-    release, _problems = phase_items(s["app_release_commands"])
+    release, _problems = phase_items(
+        s["app_release_commands"], s.get("app_release_commands_scope") or "every_host"
+    )
+    post_release, _problems = phase_items(s.get("app_post_release_commands", []))
     release_sandbox = sandbox.settings(service, writable)
     return {
         "chdir": app.code,
@@ -296,7 +325,14 @@ def phases(app):
             "commands": build,
             "sandbox": sandbox.settings(service, [app.code, *writable]),
         },
-        "release": {"commands": release, "sandbox": release_sandbox},
+        # Once-scoped commands run on one host of the play before any host switches; the others on
+        # every host, after them (docs/release-phases.md, Scopes).
+        "release": {
+            "commands": scoped(release, "every_host"),
+            "once": scoped(release, "once"),
+            "sandbox": release_sandbox,
+        },
+        "post_release": {"commands": post_release, "sandbox": release_sandbox},
     }
 
 

@@ -63,6 +63,8 @@ HOST = {
 }
 PLATFORM = {"web_user": "www-data", "web_group": "www-data"}
 _TEMPLATE = re.compile(r"\{\{ *([a-z_]+) *\}\}")
+# "{{ name | default('value') }}": a variable of the playbooks the role's defaults may read.
+_DEFAULTED = re.compile(r"\{\{ *([a-z_]+) *\| *default\('([^']*)'\) *\}\}")
 
 
 def defaults(role):
@@ -75,7 +77,10 @@ def render(values):
     rendered = dict(values)
     for name, value in rendered.items():
         if isinstance(value, str):
-            rendered[name] = _TEMPLATE.sub(lambda found: str(rendered[found.group(1)]), value)
+            defaulted = _DEFAULTED.sub(
+                lambda found: str(rendered.get(found.group(1), found.group(2))), value
+            )
+            rendered[name] = _TEMPLATE.sub(lambda found: str(rendered[found.group(1)]), defaulted)
     return rendered
 
 

@@ -89,7 +89,7 @@ RULES = {
     "platform": [],
 }
 # Entry points whose options are lists of other entry points' settings, checked item by item.
-LIST_ENTRY_POINTS = {"apps", "sites", "check"}
+LIST_ENTRY_POINTS = {"apps", "sites", "check", "release_phase"}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -324,6 +324,11 @@ RULES = {
             ]
         },
     ),
+    "post-release commands": (
+        "app_post_release_commands",
+        {"app_post_release_commands": [{"command": ["true"], "scope": "once"}]},
+        {"app_post_release_commands": [{"command": ["true"], "creates": "instance/done"}]},
+    ),
     "command timeout": (
         "app_command_timeout",
         {"app_command_timeout": 0},

@@ -37,6 +37,9 @@ WHOLE = {
     "release.record": "the release's marker, written whole as JSON (assemble.yml)",
     "phases.build.commands": "option commands of pyops.uwsgi.app_commands: its suboptions",
     "phases.release.commands": "option commands of pyops.uwsgi.app_commands: its suboptions",
+    "phases.release.once": "option commands of pyops.uwsgi.app_commands: its suboptions",
+    "phases.post_release": "kept whole in __app_deployed (serve.yml); post_release.yml hands its"
+    " commands and sandbox to pyops.uwsgi.app_commands",
 }
 # Fields no task or consumer reads, kept for the unit test that reads them.
 TESTS_ONLY = {
