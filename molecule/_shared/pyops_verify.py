@@ -50,11 +50,12 @@ _CONNECT = (
 )
 
 
-def http(host, path="/", host_header="localhost", port=80, address="127.0.0.1"):
-    """GET PATH through nginx inside the instance; return (status, body)."""
+def http(host, path="/", host_header="localhost", port=80, address="127.0.0.1", *, method="GET"):
+    """GET (METHOD: with an empty body) PATH through nginx in the instance; (status, body)."""
     url = f"http://{address}:{port}{path}"
     cmd = (
         f"curl -sS --max-time 10 -H {shlex.quote('Host: ' + host_header)} "
+        f"{'' if method == 'GET' else '-X ' + shlex.quote(method) + ' --data-binary @/dev/null '}"
         f"-w '\\n%{{http_code}}' {shlex.quote(url)}"
     )
     out = host.run(cmd)
