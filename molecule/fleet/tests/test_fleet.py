@@ -200,7 +200,8 @@ def test_a_stopped_app_host_is_skipped_without_failed_requests(host):
 
 
 def test_a_rolling_update_with_a_migration_under_load_loses_no_request(host):
-    migrated_before = ddl_clients("shop", r"ALTER TABLE")
+    note = r'ALTER TABLE "orders_order" ADD COLUMN "note"'
+    assert ddl_clients("shop", note) == []
     start_load(host, LOAD, connections=8, tally="host")
     result = rollout(release_2())
     report = finish_load(host)
@@ -212,8 +213,8 @@ def test_a_rolling_update_with_a_migration_under_load_loses_no_request(host):
     # One batch per app host, one after the other.
     assert output.count("PLAY [Serve WSGI apps with uWSGI behind nginx]") == 2, output[-3000:]
     # The new column was added once, by one app host, before either switched.
-    added = ddl_clients("shop", r'ALTER TABLE "orders_order" ADD COLUMN "note"')
-    assert len(added) == 1 and migrated_before == [], (migrated_before, added)
+    added = ddl_clients("shop", note)
+    assert len(added) == 1 and added[0] in APP_HOSTS.values(), added
     assert {http_json(host, "/whoami", LEDGER)["release"] for _ in range(12)} == {"2"}
     assert len({serving(name, "ledger") for name in APP_HOSTS}) == 1
     # The contract step ran once, after both hosts served release 2.
