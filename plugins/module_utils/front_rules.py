@@ -19,20 +19,20 @@ _TARGET_GROUP_ARN = re.compile(
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
 
 
-def target_group_key(group):
-    """The elb_target option that names GROUP: target_group_arn for an ARN, else target_group_name."""
-    return "target_group_arn" if group.startswith("arn:") else "target_group_name"
-
-
 def front_rules(s, _readings):
     """Rules of the front role's drain and restore entry points."""
     yield (
         not s["front_nginx_hosts"] or bool(s["front_addresses"]),
         "front_addresses must name this host's address as the fronts' nginx_site_upstream servers"
         " do (such as 10.0.1.21 for 10.0.1.21:3031): none of private_ip_address, ansible_host or"
-        f" ansible_default_ipv4 is set for this host, and front_nginx_hosts is {s['front_nginx_hosts']}.",
+        " ansible_default_ipv4 is set for this host, and front_nginx_hosts is"
+        f" {s['front_nginx_hosts']}.",
     )
-    for name in ("front_nginx_drain_timeout", "front_target_drain_timeout", "front_target_healthy_timeout"):
+    for name in (
+        "front_nginx_drain_timeout",
+        "front_target_drain_timeout",
+        "front_target_healthy_timeout",
+    ):
         yield (
             0 <= s[name] <= 3600,
             f"{name} must be between 0 and 3600 seconds; got {s[name]}.",
@@ -45,7 +45,8 @@ def front_rules(s, _readings):
     yield (
         not bad,
         "front_target_groups items must be target group names (up to 32 letters, digits and '-')"
-        f" or target group ARNs (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID); got {bad}.",
+        " or target group ARNs (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID);"
+        f" got {bad}.",
     )
     yield (
         not s["front_target_groups"] or s["front_target_id"] != "",
@@ -54,9 +55,11 @@ def front_rules(s, _readings):
     )
     yield (
         0 <= s["front_target_port"] <= 65535,
-        f"front_target_port must be a port (1-65535), or 0 for the target group's; got {s['front_target_port']}.",
+        "front_target_port must be a port (1-65535), or 0 for the target group's;"
+        f" got {s['front_target_port']}.",
     )
     yield (
         s["front_target_region"] == "" or bool(_REGION.fullmatch(s["front_target_region"])),
-        f"front_target_region must be an AWS region such as eu-west-1, or empty; got '{s['front_target_region']}'.",
+        "front_target_region must be an AWS region such as eu-west-1, or empty;"
+        f" got '{s['front_target_region']}'.",
     )

@@ -16,6 +16,7 @@ of the fronts writes the site as configured, undoing a drain a failed run left b
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import typing as t
 
@@ -114,7 +115,9 @@ def servers(text: str) -> dict[str, list[tuple[str, bool]]]:
             continue
         server = _SERVER.match(line) if upstream is not None else None
         if server:
-            groups[upstream].append((server.group("address"), "down" in server.group("params").split()))
+            groups[upstream].append(
+                (server.group("address"), "down" in server.group("params").split())
+            )
     return groups
 
 
@@ -138,8 +141,6 @@ OLD_WORKER_TITLE = "nginx: worker process is shutting down"
 
 def old_workers(proc: str = "/proc") -> list[int]:
     """The pids of nginx workers still finishing requests after a reload, read from PROC."""
-    import os
-
     found = []
     for entry in os.listdir(proc):
         if not entry.isdigit():

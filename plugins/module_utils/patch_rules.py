@@ -13,7 +13,8 @@ def patch_rules(s, _readings):
     """Rules of the patch role's main entry point."""
     yield (
         1 <= s["patch_reboot_timeout"] <= 3600,
-        f"patch_reboot_timeout must be between 1 and 3600 seconds; got {s['patch_reboot_timeout']}.",
+        "patch_reboot_timeout must be between 1 and 3600 seconds;"
+        f" got {s['patch_reboot_timeout']}.",
     )
     yield (
         0 <= s["patch_lock_timeout"] <= 3600,

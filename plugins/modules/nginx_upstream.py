@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: nginx_upstream
 version_added: 0.3.0
-short_description: Take an app host out of nginx's upstream groups, wait for its requests, put it back
+short_description: Take an app host out of nginx's upstream groups and put it back
 description:
   - On a front host, marks every upstream server at one of O(addresses) C(down) (O(state=down)) or
     takes C(down) away (O(state=up)) in the sites the P(pyops.uwsgi.nginx#role) role wrote, each
@@ -73,7 +73,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 servers:
-  description: The server lines changed, each with its site, upstream group, server, line before and after.
+  description: Each server line changed, with its site, upstream group, server, before and after.
   returned: always
   type: list
   elements: dict
@@ -154,7 +154,9 @@ def _drained(module):
     problem = waiter.check(wait=wait, interval=0.5)
     if problem:
         module.fail_json(msg=problem)
-    waited = waiter.wait_for(nginx_upstream.old_workers, lambda pids: not pids, wait=wait, interval=0.5)
+    waited = waiter.wait_for(
+        nginx_upstream.old_workers, lambda pids: not pids, wait=wait, interval=0.5
+    )
     if not waited.accepted:
         module.warn(
             f"{len(waited.outcome)} nginx worker(s) of an older configuration still held requests"

@@ -27,7 +27,9 @@ options:
     required: true
     choices: [uwsgi, nginx, front, patch]
   entry_point:
-    description: The role's entry point, C(main), or C(site) for the nginx role, C(drain) or C(restore) for the front role.
+    description:
+      - The role's entry point, C(main), or C(site) for the nginx role, C(drain) or C(restore) for
+        the front role.
     type: str
     default: main
   item:

@@ -48,7 +48,10 @@ def test_up_gives_back_the_site_as_rendered():
     restored, changes = nginx_upstream.mark(drained, ["10.213.7.11"], "up")
     assert restored == text
     assert [(c.before.strip(), c.after.strip()) for c in changes] == [
-        (f"server {APP1} max_fails=1 fail_timeout=10s down;", f"server {APP1} max_fails=1 fail_timeout=10s;")
+        (
+            f"server {APP1} max_fails=1 fail_timeout=10s down;",
+            f"server {APP1} max_fails=1 fail_timeout=10s;",
+        )
     ]
 
 

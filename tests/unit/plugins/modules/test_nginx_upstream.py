@@ -56,7 +56,12 @@ def test_named_sites_only(capsys, sites):
 
 def test_check_mode_writes_nothing_and_shows_the_diff(capsys, sites):
     result, _ = _run(
-        capsys, sites, addresses=["10.0.0.1"], state="down", _ansible_check_mode=True, _ansible_diff=True
+        capsys,
+        sites,
+        addresses=["10.0.0.1"],
+        state="down",
+        _ansible_check_mode=True,
+        _ansible_diff=True,
     )
     assert result["changed"] is True
     assert "10.0.0.1:3031 max_fails=1 fail_timeout=10s down;" in result["diff"][0]["after"]
