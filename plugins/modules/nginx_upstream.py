@@ -16,7 +16,7 @@ description:
   - Refuses a drain that would leave an upstream group it changes with no server up, naming the
     site and the servers; nothing is written then.
   - With O(state=drained), changes nothing and waits until no nginx worker of an older
-    configuration is left (their title is C(nginx: worker process is shutting down)): after a
+    configuration is left (their process title ends in C(is shutting down)). After a
     reload, those workers finish the requests they hold, to the drained host among others, and
     exit. A wait that runs out warns and returns RV(drained=false).
   - The sites as the role renders them have no C(down); the next converge of the sites undoes a
