@@ -27,6 +27,7 @@ APP_HOSTS = {"uwsgi-fleet-app1": "10.213.7.11", "uwsgi-fleet-app2": "10.213.7.12
 PORT = 3031
 SERVER_NAME = "hello.test"
 CONFIG = "/etc/uwsgi/services/hello.ini"
+FRONT_SITE = "/etc/nginx/sites-available/hello.conf"
 
 
 def app_host(name):
@@ -104,6 +105,11 @@ def test_a_rolling_update_under_load_loses_no_request(host):
         assert "DEPLOY=rolling" in app_host(name).file(CONFIG).content_string
     assert report["errors"] == {} and report["non_2xx"] == 0, report
     assert set(report["tally"]) == set(APP_HOSTS), report
+    # Each host was taken out of the front and put back (roles/front): the site is as rendered.
+    assert " down;" not in host.file(FRONT_SITE).content_string
+    for name in APP_HOSTS:
+        # The mark on the front (down, then up) reported as a change of each app host's batch.
+        assert result.stdout.count(f"changed: [{name} -> {FRONT}]") >= 2, result.stdout[-3000:]
 
 
 def test_a_broken_release_stops_the_rollout_at_the_first_host(host):
@@ -122,5 +128,14 @@ def test_a_broken_release_stops_the_rollout_at_the_first_host(host):
     for name in APP_HOSTS:
         assert app_host(name).file(CONFIG).content_string == configs[name], name
     assert report["errors"] == {} and report["non_2xx"] == 0, report
-    assert answering_hosts(host) == set(APP_HOSTS)
+    # The failed host stays out of the front (drained before it failed; only a host whose apps
+    # answered is put back), still on its old release; the other took every request.
+    assert f"server {APP_HOSTS['uwsgi-fleet-app1']}:{PORT} " in host.file(FRONT_SITE).content_string
+    assert " down;" in host.file(FRONT_SITE).content_string
+    assert answering_hosts(host) == {"uwsgi-fleet-app2"}
     assert http(host, "/", SERVER_NAME)[0] == 200
+    # A converge of the fleet writes the front's site as configured: app1 is back.
+    converged = ansible_playbook(ROOT / "playbooks" / "fleet.yml", "all")
+    assert converged.returncode == 0, converged.stdout[-3000:]
+    assert " down;" not in host.file(FRONT_SITE).content_string
+    assert answering_hosts(host) == set(APP_HOSTS)
