@@ -30,6 +30,7 @@ def front_rules(s, _readings):
     )
     for name in (
         "front_nginx_drain_timeout",
+        "front_nginx_healthy_timeout",
         "front_target_drain_timeout",
         "front_target_healthy_timeout",
     ):

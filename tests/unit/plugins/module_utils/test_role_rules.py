@@ -323,6 +323,7 @@ BAD = [
         for row in (
             bad(entry, "front_addresses", []),
             bad(entry, "front_nginx_drain_timeout", -1),
+            bad(entry, "front_nginx_healthy_timeout", 3601),
             bad(entry, "front_target_drain_timeout", 7200),
             bad(entry, "front_target_healthy_timeout", -5),
             bad(entry, "front_target_groups", ["shop_web"]),
