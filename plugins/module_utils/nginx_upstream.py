@@ -131,7 +131,7 @@ def errors(site: str, text: str, changes: list[Change]) -> list[str]:
         " Put the other app hosts back first (a converge of pyops.uwsgi.fleet writes the sites as"
         " configured), or drain fewer hosts at once (pyops_uwsgi_serial)."
         for name, group in servers(text).items()
-        if name in changed and group and all(down for _, down in group)
+        if name in changed and group and all(down for _server, down in group)
     ]
 
 

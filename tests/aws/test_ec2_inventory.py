@@ -37,7 +37,7 @@ def _hosts(inventory, group):
 
 
 def test_ec2_example_groups_role_uwsgi_by_env_and_zone(tmp_path, reset, ec2, subnet):
-    prod = [launch(ec2, subnet, {"Role": "uwsgi", "Env": "production"}) for _ in range(2)]
+    prod = [launch(ec2, subnet, {"Role": "uwsgi", "Env": "production"}) for _number in range(2)]
     staging = launch(ec2, subnet, {"Role": "uwsgi", "Env": "staging"})
     other = launch(ec2, subnet, {"Role": "database", "Env": "production"})
     stopped = launch(ec2, subnet, {"Role": "uwsgi", "Env": "production"})
@@ -65,7 +65,7 @@ def test_ec2_example_groups_role_uwsgi_by_env_and_zone(tmp_path, reset, ec2, sub
 
 @pytest.mark.parametrize("example", ["ec2-fleet"])
 def test_ec2_fleet_example_splits_app_hosts_and_fronts(tmp_path, reset, ec2, subnet, example):
-    apps = [launch(ec2, subnet, {"Role": "uwsgi-app", "Env": "production"}) for _ in range(2)]
+    apps = [launch(ec2, subnet, {"Role": "uwsgi-app", "Env": "production"}) for _number in range(2)]
     front = launch(ec2, subnet, {"Role": "uwsgi-front", "Env": "production"})
     launch(ec2, subnet, {"Role": "uwsgi", "Env": "production"})
 

@@ -62,7 +62,7 @@ def _run(tmp_path, env, entry_point, groups, target_id):
 
 
 def test_drain_then_restore_moves_only_this_instance(tmp_path, reset, ec2, elbv2, subnet):
-    instances = [launch(ec2, subnet, {"Role": "uwsgi"})["InstanceId"] for _ in range(3)]
+    instances = [launch(ec2, subnet, {"Role": "uwsgi"})["InstanceId"] for _number in range(3)]
     this, others = instances[1], [instances[0], instances[2]]
     web = _group(elbv2, subnet["VpcId"], "shop-web", instances)
     api = _group(elbv2, subnet["VpcId"], "shop-api", instances)
@@ -90,7 +90,7 @@ def test_drain_then_restore_moves_only_this_instance(tmp_path, reset, ec2, elbv2
 
 
 def test_a_host_without_target_groups_changes_nothing(tmp_path, reset, ec2, elbv2, subnet):
-    instances = [launch(ec2, subnet, {"Role": "uwsgi"})["InstanceId"] for _ in range(2)]
+    instances = [launch(ec2, subnet, {"Role": "uwsgi"})["InstanceId"] for _number in range(2)]
     web = _group(elbv2, subnet["VpcId"], "shop-web", instances)
     before = _targets(elbv2, web)
     _run(tmp_path, reset, "drain", [], instances[0])

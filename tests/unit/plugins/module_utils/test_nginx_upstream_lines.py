@@ -44,7 +44,7 @@ def test_down_marks_only_the_servers_of_that_address():
 
 def test_up_gives_back_the_site_as_rendered():
     text = _site()
-    drained, _ = nginx_upstream.mark(text, ["10.213.7.11"], "down")
+    drained, _changes = nginx_upstream.mark(text, ["10.213.7.11"], "down")
     restored, changes = nginx_upstream.mark(drained, ["10.213.7.11"], "up")
     assert restored == text
     assert [(c.before.strip(), c.after.strip()) for c in changes] == [
@@ -57,8 +57,8 @@ def test_up_gives_back_the_site_as_rendered():
 
 @pytest.mark.parametrize("state", ["down", "up"])
 def test_marking_twice_changes_nothing_the_second_time(state):
-    once, _ = nginx_upstream.mark(_site(), ["10.213.7.11"], "down")
-    once, _ = nginx_upstream.mark(once, ["10.213.7.11"], state)
+    once, _changes = nginx_upstream.mark(_site(), ["10.213.7.11"], "down")
+    once, _changes = nginx_upstream.mark(once, ["10.213.7.11"], state)
     twice, changes = nginx_upstream.mark(once, ["10.213.7.11"], state)
     assert (twice, changes) == (once, [])
 
@@ -92,7 +92,7 @@ def test_a_server_matches_its_host_by_address_or_name(server, address, expected)
 
 def test_comments_and_other_parameters_stay():
     text = "upstream u {\n  server 10.0.0.1:80 weight=2 down; # app1\n  server 10.0.0.2:80;\n}\n"
-    after, _ = nginx_upstream.mark(text, ["10.0.0.1"], "up")
+    after, _changes = nginx_upstream.mark(text, ["10.0.0.1"], "up")
     assert after.splitlines()[1] == "  server 10.0.0.1:80 weight=2; # app1"
 
 
@@ -107,7 +107,7 @@ def test_a_drain_that_leaves_no_server_up_is_refused():
 
 
 def test_servers_lists_each_group_with_its_state():
-    drained, _ = nginx_upstream.mark(_site(upstream=(APP1, APP2)), ["10.213.7.12"], "down")
+    drained, _changes = nginx_upstream.mark(_site(upstream=(APP1, APP2)), ["10.213.7.12"], "down")
     assert nginx_upstream.servers(drained) == {"pyops_hello": [(APP1, False), (APP2, True)]}
 
 

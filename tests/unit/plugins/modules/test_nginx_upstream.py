@@ -31,7 +31,7 @@ def _run(capsys, sites_dir, **options):
 
 
 def test_down_marks_every_site_then_up_puts_them_back(capsys, sites):
-    result, _ = _run(capsys, sites, addresses=["10.0.0.2"], state="down")
+    result, _code = _run(capsys, sites, addresses=["10.0.0.2"], state="down")
     assert result["changed"] is True
     assert sorted(os.path.basename(f) for f in result["files"]) == ["hello.conf", "shop.conf"]
     assert [(s["site"], s["server"]) for s in result["servers"]] == [
@@ -41,21 +41,23 @@ def test_down_marks_every_site_then_up_puts_them_back(capsys, sites):
     assert "fail_timeout=10s down;" in (sites / "shop.conf").read_text()
     # Replaced whole, with the old file's mode.
     assert (sites / "shop.conf").stat().st_mode & 0o777 == 0o640
-    result, _ = _run(capsys, sites, addresses=["10.0.0.2"], state="up")
+    result, _code = _run(capsys, sites, addresses=["10.0.0.2"], state="up")
     assert result["changed"] is True
     assert (sites / "hello.conf").read_text() == SITE.format(name="hello")
-    result, _ = _run(capsys, sites, addresses=["10.0.0.2"], state="up")
+    result, _code = _run(capsys, sites, addresses=["10.0.0.2"], state="up")
     assert result["changed"] is False
 
 
 def test_named_sites_only(capsys, sites):
-    result, _ = _run(capsys, sites, addresses=["10.0.0.1"], state="down", sites=["shop", "gone"])
+    result, _code = _run(
+        capsys, sites, addresses=["10.0.0.1"], state="down", sites=["shop", "gone"]
+    )
     assert [os.path.basename(f) for f in result["files"]] == ["shop.conf"]
     assert (sites / "hello.conf").read_text() == SITE.format(name="hello")
 
 
 def test_check_mode_writes_nothing_and_shows_the_diff(capsys, sites):
-    result, _ = _run(
+    result, _code = _run(
         capsys,
         sites,
         addresses=["10.0.0.1"],
@@ -86,7 +88,7 @@ def test_drained_waits_for_old_workers(capsys, sites, monkeypatch):
     found = iter([[41, 42], [42], []])
     monkeypatch.setattr(utils, "old_workers", lambda: next(found))
     monkeypatch.setattr("time.sleep", lambda _s: None)
-    result, _ = _run(capsys, sites, state="drained", wait=30)
+    result, _code = _run(capsys, sites, state="drained", wait=30)
     assert (result["changed"], result["drained"], result["old_workers"]) == (False, True, [])
 
 
