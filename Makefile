@@ -59,8 +59,10 @@ package: venv
 sanity: venv
 	scripts/ansible-test.sh sanity
 
+# Then the AWS parts against moto's server on loopback (tests/aws, about 30 s; no AWS account).
 units: venv
 	scripts/ansible-test.sh units
+	pytest -q -p no:cacheprovider tests/aws
 
 molecule: venv images
 	@for s in $(SCENARIOS); do \

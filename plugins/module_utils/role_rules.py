@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 
 from ansible_collections.pyops.uwsgi.plugins.module_utils import (
+    front_rules,
     host_paths,
     lb_health,
     limits,
     maintenance,
+    patch_rules,
     pip_settings,
     tls,
     values,
@@ -430,6 +432,9 @@ RULES = {
     ("uwsgi", "main"): uwsgi_rules,
     ("nginx", "main"): nginx_rules,
     ("nginx", "site"): nginx_site_rules,
+    ("front", "drain"): front_rules.front_rules,
+    ("front", "restore"): front_rules.front_rules,
+    ("patch", "main"): patch_rules.patch_rules,
 }
 
 

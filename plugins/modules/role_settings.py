@@ -22,12 +22,14 @@ description:
   - The P(pyops.uwsgi.app#role) role has its own, P(pyops.uwsgi.app_plan#module).
 options:
   role:
-    description: The role, C(uwsgi) or C(nginx).
+    description: The role, C(uwsgi), C(nginx), C(front) or C(patch).
     type: str
     required: true
-    choices: [uwsgi, nginx]
+    choices: [uwsgi, nginx, front, patch]
   entry_point:
-    description: The role's entry point, C(main), or C(site) for the nginx role.
+    description:
+      - The role's entry point, C(main), or C(site) for the nginx role, C(drain) or C(restore) for
+        the front role.
     type: str
     default: main
   item:

@@ -89,6 +89,8 @@ RULES = {
     "uwsgi": ["role_rules.py", "pip_settings.py"],
     "nginx": ["role_rules.py", "tls.py", "maintenance.py", "lb_health.py"],
     "platform": [],
+    "front": ["front_rules.py"],
+    "patch": ["patch_rules.py"],
 }
 # Entry points whose options are lists of other entry points' settings, checked item by item.
 LIST_ENTRY_POINTS = {"apps", "sites", "check", "release_phase"}

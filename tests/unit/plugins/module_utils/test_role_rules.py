@@ -35,6 +35,21 @@ def role_defaults(role):
 UWSGI_MAIN = ("uwsgi", "main")
 NGINX_MAIN = ("nginx", "main")
 NGINX_SITE = ("nginx", "site")
+FRONT_DRAIN = ("front", "drain")
+FRONT_RESTORE = ("front", "restore")
+PATCH_MAIN = ("patch", "main")
+# The front role's settings for an app host behind one nginx front (its defaults are templates of
+# inventory variables).
+FRONT = {
+    **role_defaults("front"),
+    "front_nginx_hosts": ["front1"],
+    "front_addresses": ["10.0.1.21"],
+    "front_target_id": "i-0123456789abcdef0",
+    "front_target_region": "",
+}
+TARGET_GROUP_ARN = (
+    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop-web/0123456789abcdef"
+)
 
 SOCKET = "unix:/run/uwsgi/shop/shop.sock"
 BASE = {
@@ -46,6 +61,9 @@ BASE = {
         "nginx_site_name": "shop",
         "nginx_site_uwsgi_pass": SOCKET,
     },
+    FRONT_DRAIN: FRONT,
+    FRONT_RESTORE: FRONT,
+    PATCH_MAIN: role_defaults("patch"),
 }
 
 
@@ -324,6 +342,28 @@ BAD = [
         "files/missing.html",
         readings={"maintenance_page_found": False},
     ),
+    # --- front (drain and restore share their rules) ---------------------------------------------
+    *[
+        row
+        for entry in (FRONT_DRAIN, FRONT_RESTORE)
+        for row in (
+            bad(entry, "front_addresses", []),
+            bad(entry, "front_nginx_drain_timeout", -1),
+            bad(entry, "front_nginx_healthy_timeout", 3601),
+            bad(entry, "front_target_drain_timeout", 7200),
+            bad(entry, "front_target_healthy_timeout", -5),
+            bad(entry, "front_target_groups", ["shop_web"]),
+            bad(entry, "front_target_groups", ["a" * 33]),
+            bad(entry, "front_target_groups", ["shop-"]),
+            bad(entry, "front_target_id", "", front_target_groups=["shop-web"]),
+            bad(entry, "front_target_port", 70000),
+            bad(entry, "front_target_region", "Ireland"),
+        )
+    ],
+    # --- patch ------------------------------------------------------------------------------------
+    bad(PATCH_MAIN, "patch_reboot_timeout", 0),
+    bad(PATCH_MAIN, "patch_lock_timeout", 4000),
+    bad(PATCH_MAIN, "patch_boot_time_command", " cut -d' ' -f22 /proc/1/stat"),
 ]
 
 GOOD = [
@@ -501,6 +541,12 @@ GOOD = [
     good(NGINX_SITE, "load-balancer-health-https", **LB, nginx_site_tls="self_signed"),
     # Out of maintenance the health path is the app's business only.
     good(NGINX_SITE, "health-path-home", nginx_site_health_path="/"),
+    good(
+        FRONT_DRAIN, "target-groups-by-name-and-arn", front_target_groups=["web", TARGET_GROUP_ARN]
+    ),
+    good(FRONT_DRAIN, "no-fronts-no-address", front_nginx_hosts=[], front_addresses=[]),
+    good(FRONT_RESTORE, "port-and-region", front_target_port=8080, front_target_region="eu-west-1"),
+    good(PATCH_MAIN, "container-boot-time", patch_boot_time_command="cut -d' ' -f22 /proc/1/stat"),
 ]
 
 
