@@ -12,7 +12,7 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
-from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan, app_state
+from ansible_collections.pyops.uwsgi.plugins.module_utils import app_plan, app_state, lb_health
 from ansible_collections.pyops.uwsgi.plugins.plugin_utils import app_source, role_settings
 
 try:  # ansible-core 2.19 and later template only text trusted as a template
@@ -104,6 +104,10 @@ class ActionModule(ActionBase):
             errors += [f"app {item.get('app_name', '?')}: {e}" for e in planned["errors"]]
             readings[planned["name"]] = planned["readings"]
             plans += [planned["plan"]] if planned["plan"] else []
+        # Each app's health server for load balancers is the default server of its ports.
+        errors += lb_health.shared_ports(
+            [plan["nginx_site"] for plan in plans if plan["nginx_site_enabled"]]
+        )
         if errors:
             return self._refuse(result, "", errors, what="The apps are")
         # What each app's plan read of the host, for the deploy that follows to plan it again; the

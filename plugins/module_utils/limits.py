@@ -39,6 +39,10 @@ UWSGI_RESPONSE_HEADERS = 65535
 # How much longer uWSGI waits on its socket than nginx waits on its client: nginx gives up first
 # and closes the connection, so uWSGI never cuts a response nginx would still deliver.
 SOCKET_TIMEOUT_MARGIN = 5
+# How much longer nginx keeps an idle connection of a load balancer's open than the load balancer
+# does: the load balancer closes it first, so it never sends a request on a connection nginx is
+# closing (which it would answer 502). The margin covers the request's own time on the wire.
+LOAD_BALANCER_IDLE_MARGIN = 15
 
 
 def bytes_of(size: t.Any) -> int:
@@ -86,6 +90,16 @@ def site_directives(
     }
 
 
+def keepalive_timeout(*, keepalive: int, lb_idle: int) -> int:
+    """nginx's keepalive_timeout on a site behind a load balancer whose idle timeout is LB_IDLE
+    seconds: KEEPALIVE (nginx_keepalive_timeout), or longer than the load balancer keeps one.
+
+    keepalive_requests stays nginx's (1000): past it nginx answers with Connection: close, which
+    the load balancer reads before it sends another request on that connection, so no 502.
+    """
+    return max(keepalive, lb_idle + LOAD_BALANCER_IDLE_MARGIN)
+
+
 def uwsgi_options(
     *,
     harakiri: int,
@@ -125,6 +139,7 @@ class Path(t.NamedTuple):
     client_body_timeout: int = 15
     send_timeout: int = 15
     keepalive_timeout: int = 30
+    lb_idle_timeout: int = 60
     body_size: str = "10m"
     retry_after: int = 5
     somaxconn: int | None = None
@@ -328,6 +343,16 @@ ROWS: tuple[dict[str, str], ...] = (
         "value": "{keepalive_timeout} s",
         "past": "nginx closes it",
     },
+    {
+        "limit": "Idle keep-alive connection of a load balancer",
+        "between": "load balancer -> nginx",
+        "where": "the load balancer's idle timeout; nginx `keepalive_timeout` in the sites whose"
+        " load balancer is declared (`nginx_site_lb_health_networks`), {lb_margin} s longer",
+        "setting": "`nginx_load_balancer_idle_timeout` (an ALB's idle timeout)",
+        "value": "{lb_idle_timeout} s; nginx {lb_keepalive_timeout} s",
+        "past": "the load balancer closes it first; nginx first would be a 502 at the load"
+        " balancer",
+    },
 )
 
 
@@ -340,5 +365,9 @@ def rows(path: Path | None = None) -> list[dict[str, str]]:
         "post_buffering": POST_BUFFERING,
         "uwsgi_buffers": decided["nginx"]["uwsgi_buffers"],
         "socket_timeout": decided["uwsgi"]["socket-timeout"],
+        "lb_margin": LOAD_BALANCER_IDLE_MARGIN,
+        "lb_keepalive_timeout": keepalive_timeout(
+            keepalive=path.keepalive_timeout, lb_idle=path.lb_idle_timeout
+        ),
     }
     return [{key: text.format(**fields) for key, text in row.items()} for row in ROWS]

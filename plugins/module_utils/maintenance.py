@@ -40,7 +40,7 @@ PAGE_URI = "/.pyops-maintenance.html"
 RETRY_AFTER_MAX = 86400
 # A path nginx can match exactly in a location written without quotes: no query, no spaces,
 # quotes, ';', braces, '#' or percent-encoding (nginx matches the decoded path).
-_HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~!&()*+,=:@/-]*$")
+HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~!&()*+,=:@/-]*$")
 
 
 def health_location(path):
@@ -72,7 +72,7 @@ def health_path_rule(s, n, health_path):
     return (
         not s[n["maintenance"]]
         or health_path == ""
-        or (health_path != "/" and _HEALTH_PATH.fullmatch(health_path) is not None),
+        or (health_path != "/" and HEALTH_PATH.fullmatch(health_path) is not None),
         f"{n['maintenance']} keeps {n['health_path']} open to everyone, so it must be a path of its"
         " own, such as /health: not / (the home page would stay open), and only letters, digits"
         f" and /._~!&()*+,=:@- (no spaces, quotes, ';', braces, '#' or '%'); got '{health_path}'.",

@@ -13,6 +13,7 @@ import re
 
 from ansible_collections.pyops.uwsgi.plugins.module_utils import (
     host_paths,
+    lb_health,
     limits,
     maintenance,
     pip_settings,
@@ -192,6 +193,20 @@ def nginx_rules(s, _readings):
         f" {s['nginx_apt_cache_valid_time']}.",
     )
     yield _headers_rule(s)
+    yield _idle_timeout_rule(s)
+
+
+# An ALB's idle timeout is 1 to 4000 seconds.
+_LB_IDLE_MAX = 4000
+
+
+def _idle_timeout_rule(s):
+    idle = s["nginx_load_balancer_idle_timeout"]
+    return (
+        1 <= idle <= _LB_IDLE_MAX,
+        f"nginx_load_balancer_idle_timeout must be 1 to {_LB_IDLE_MAX} seconds (the idle timeout"
+        f" of the load balancer in front, 60 for an ALB's default); got {idle}.",
+    )
 
 
 def _headers_rule(s):
@@ -327,7 +342,23 @@ def nginx_site_rules(s, readings):
         f" '{s['nginx_site_client_max_body_size']}'.",
     )
     yield from _site_maintenance_rules(s, readings)
+    yield from _site_lb_health_rules(s)
     yield from nginx_site_tls_rules(s, readings)
+
+
+def _site_lb_health_rules(s):
+    """The load balancer's health URL (module_utils/lb_health.py)."""
+    n = lb_health.NGINX_NAMES
+    yield lb_health.networks_rule(s, n)
+    yield lb_health.path_rule(s, n, s["nginx_site_lb_health_path"])
+    yield lb_health.listen_rule(s, n)
+    yield lb_health.default_server_rule(s, n)
+    # Empty: nginx_site_lb_health_path, which its own rule checks.
+    uri = s["nginx_site_lb_health_app_uri"]
+    ok, message = lb_health.app_uri_rule(uri, "nginx_site_lb_health_app_uri")
+    yield (ok or not uri or not s["nginx_site_lb_health_networks"], message)
+    yield lb_health.host_rule(s["nginx_site_lb_health_host"], "nginx_site_lb_health_host")
+    yield _idle_timeout_rule(s)
 
 
 def _site_maintenance_rules(s, readings):
@@ -450,7 +481,16 @@ def nginx_site(s, readings=None):
         ),
         "security_headers": _security_headers(s, variables, site_tls),
         "maintenance": maintenance.site(s, variables, s.get("nginx_site_health_path", "")),
+        "lb_health": lb_health.site(s, tls_site=site_tls, target=_https_target(s, site_tls)),
     }
+
+
+def _https_target(s, site_tls):
+    """Where a client of the site's name reaches it: its HTTPS server when it serves one."""
+    names = s["nginx_site_server_names"]
+    if site_tls.get("enabled") and site_tls.get("ready"):
+        return values.site_target(s["nginx_site_tls_listen"], names, scheme="https")
+    return values.site_target(s["nginx_site_listen"], names)
 
 
 def _security_headers(s, variables, site_tls):

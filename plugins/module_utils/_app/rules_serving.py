@@ -17,6 +17,7 @@ import re
 from ansible_collections.pyops.uwsgi.plugins.module_utils import (
     env_file,
     host_paths,
+    lb_health,
     limits,
     maintenance,
     tls,
@@ -359,6 +360,28 @@ def maintenance_page(app: App, controller: dict) -> Checks:
     yield maintenance.page_rule(
         app.s, maintenance.APP_NAMES, controller.get("maintenance_page_found")
     )
+
+
+def lb_health_networks(app: App, controller: dict) -> Checks:
+    yield lb_health.networks_rule(app.s, lb_health.APP_NAMES)
+
+
+def lb_health_path(app: App, controller: dict) -> Checks:
+    yield lb_health.path_rule(app.s, lb_health.APP_NAMES, site.lb_health_path(app))
+
+
+def lb_health_app_path(app: App, controller: dict) -> Checks:
+    """The app's health path, passed to the app as the load balancer's request."""
+    ok, message = lb_health.app_uri_rule(app.s["app_health_path"], "app_health_path")
+    yield (ok or not app.s["app_lb_health_networks"], message)
+
+
+def lb_health_listen(app: App, controller: dict) -> Checks:
+    yield lb_health.listen_rule(app.s, lb_health.APP_NAMES)
+
+
+def lb_health_default_server(app: App, controller: dict) -> Checks:
+    yield lb_health.default_server_rule(app.s, lb_health.APP_NAMES)
 
 
 def body_size(app: App, controller: dict) -> Checks:

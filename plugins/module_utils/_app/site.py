@@ -92,7 +92,27 @@ def nginx_site(app: App) -> dict[str, t.Any]:
     }
     if s["app_tls"] != "none":
         site.update({site_key: s[own] for own, site_key in TLS_SITE_SETTINGS.items()})
+    if s["app_lb_health_networks"]:
+        site.update(lb_health_site(app))
     return site
+
+
+def lb_health_path(app: App) -> str:
+    """The path the load balancer asks: app_lb_health_path, or app_health_path's."""
+    return app.s["app_lb_health_path"] or maintenance.health_location(app.s["app_health_path"])
+
+
+def lb_health_site(app: App) -> dict[str, t.Any]:
+    """The site's health URL for load balancers: the app's health request, with the Host the
+    deploy's own health check sends."""
+    s = app.s
+    return {
+        "nginx_site_lb_health_networks": list(s["app_lb_health_networks"]),
+        "nginx_site_lb_health_path": lb_health_path(app),
+        "nginx_site_lb_health_listen": list(s["app_lb_health_listen"]),
+        "nginx_site_lb_health_host": health(app)["host"],
+        "nginx_site_lb_health_app_uri": s["app_health_path"],
+    }
 
 
 def static_bridge(app: App) -> dict[str, t.Any]:

@@ -78,6 +78,8 @@ RULES = {
         "_app/rules_release.py",
         # The names tls.rules gives its messages (APP_TLS_NAMES).
         "_app/site.py",
+        # The names the load balancer's health rules give their messages (APP_NAMES).
+        "lb_health.py",
         # The rollback entry point's own settings (rollback_errors).
         "app_state.py",
         "pip_settings.py",
@@ -85,7 +87,7 @@ RULES = {
         "maintenance.py",
     ],
     "uwsgi": ["role_rules.py", "pip_settings.py"],
-    "nginx": ["role_rules.py", "tls.py", "maintenance.py"],
+    "nginx": ["role_rules.py", "tls.py", "maintenance.py", "lb_health.py"],
     "platform": [],
 }
 # Entry points whose options are lists of other entry points' settings, checked item by item.

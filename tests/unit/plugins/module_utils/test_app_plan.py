@@ -34,6 +34,9 @@ CALENDAR_REFUSED = {
 }
 
 # rule: (the variable its message names, bad settings, good settings[, bad host, good host])
+# A site named for its host, behind a load balancer that asks from 10.0.0.0/16.
+NAMED = {"app_server_names": ["hello.test"]}
+LB = {"app_lb_health_networks": ["10.0.0.0/16"], **NAMED}
 RULES = {
     "name": ("app_name", {"app_name": "Bad Name"}, {"app_name": "shop_2-x"}),
     "system names": ("app_user", {"app_user": "Shop"}, {"app_user": "shopuser"}),
@@ -279,6 +282,36 @@ RULES = {
         "app_maintenance_page",
         {"app_maintenance_page": "maintenance.html"},
         {"app_maintenance_page": "../examples/maintenance.html"},
+    ),
+    # A load balancer's health URL, asked by the host's address (module_utils/lb_health.py).
+    "load balancer networks": (
+        "app_lb_health_networks",
+        {"app_lb_health_networks": ["10.0.0.0/16", "0.0.0.0/0"], **NAMED},
+        {"app_lb_health_networks": ["10.0.0.0/16", "2001:db8::/32", "192.0.2.7"], **NAMED},
+    ),
+    "load balancer path": (
+        "app_lb_health_path",
+        {**LB, "app_lb_health_path": "health"},
+        {**LB, "app_lb_health_path": "/.lb/hello"},
+    ),
+    "load balancer app path": (
+        "app_health_path",
+        {**LB, "app_lb_health_path": "/lb", "app_health_path": "/health;x"},
+        {**LB, "app_health_path": "/health?full=1"},
+    ),
+    "load balancer listen": (
+        "app_lb_health_listen",
+        {**LB, "app_tls": "self_signed", "app_lb_health_listen": ["443"]},
+        {**LB, "app_tls": "self_signed", "app_lb_health_listen": ["8081", "10.0.1.5:80"]},
+    ),
+    "load balancer default server": (
+        "default server of port 80",
+        {"app_lb_health_networks": ["10.0.0.0/16"], "app_server_names": ["_"]},
+        {
+            "app_lb_health_networks": ["10.0.0.0/16"],
+            "app_server_names": ["_"],
+            "app_lb_health_listen": ["8081"],
+        },
     ),
     "body size": (
         "app_client_max_body_size",

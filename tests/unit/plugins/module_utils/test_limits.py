@@ -272,6 +272,7 @@ def test_the_table_s_defaults_are_the_roles_defaults():
     assert path.body_size == app["app_client_max_body_size"]
     assert path.header_buffers == nginx["nginx_large_client_header_buffers"]
     assert path.retry_after == nginx["nginx_site_retry_after"]
+    assert path.lb_idle_timeout == nginx["nginx_load_balancer_idle_timeout"]
     for name in (
         "client_header_timeout",
         "client_body_timeout",
@@ -279,3 +280,11 @@ def test_the_table_s_defaults_are_the_roles_defaults():
         "keepalive_timeout",
     ):
         assert getattr(path, name) == nginx[f"nginx_{name}"], name
+
+
+def test_behind_a_load_balancer_nginx_keeps_an_idle_connection_longer_than_it_does():
+    # nginx closing first would meet the load balancer's next request on it: a 502 there.
+    assert limits.keepalive_timeout(keepalive=30, lb_idle=60) == 75
+    assert limits.keepalive_timeout(keepalive=30, lb_idle=4000) == 4015
+    # A longer keepalive_timeout of the user's stands.
+    assert limits.keepalive_timeout(keepalive=300, lb_idle=60) == 300

@@ -84,6 +84,10 @@ def good(entry, label, readings=None, **changes):
     return pytest.param(entry, changes, readings, id=f"{entry[0]}.{entry[1]}:{label}")
 
 
+# A site named for its host, behind a load balancer that asks from 10.0.0.0/16.
+NAMED = {"nginx_site_server_names": ["shop.example.org"]}
+LB = {"nginx_site_lb_health_networks": ["10.0.0.0/16"], **NAMED}
+
 BAD = [
     # --- uwsgi ----------------------------------------------------------------------------------
     bad(UWSGI_MAIN, "uwsgi_python_versions", ["3"]),
@@ -157,6 +161,7 @@ BAD = [
     bad(NGINX_MAIN, "nginx_keepalive_timeout", 0),
     bad(NGINX_MAIN, "nginx_send_timeout", -5),
     bad(NGINX_MAIN, "nginx_apt_cache_valid_time", -1),
+    bad(NGINX_MAIN, "nginx_load_balancer_idle_timeout", 0),
     bad(NGINX_MAIN, "nginx_security_headers", {"X Frame Options": "DENY"}),
     bad(NGINX_MAIN, "nginx_security_headers", {"X-Frame-Options:": "DENY"}),
     bad(NGINX_MAIN, "nginx_security_headers", {"X-Test": 'a" always; add_header X-Evil "1'}),
@@ -288,6 +293,27 @@ BAD = [
     bad(NGINX_SITE, "nginx_site_maintenance_allowed", ["office.example.org"]),
     bad(NGINX_SITE, "nginx_site_maintenance_retry_after", 0),
     bad(NGINX_SITE, "nginx_site_maintenance_retry_after", 86401),
+    # A load balancer's health URL (module_utils/lb_health.py).
+    bad(NGINX_SITE, "nginx_site_lb_health_networks", ["0.0.0.0/0"], **NAMED),
+    bad(NGINX_SITE, "nginx_site_lb_health_networks", ["10.0.0.0/33"], **NAMED),
+    bad(NGINX_SITE, "nginx_site_lb_health_path", "health", **LB),
+    bad(NGINX_SITE, "nginx_site_lb_health_path", "/health?x=1", **LB),
+    bad(NGINX_SITE, "nginx_site_lb_health_listen", ["443"], **LB, nginx_site_tls="self_signed"),
+    bad(NGINX_SITE, "nginx_site_lb_health_listen", ["8081 default_server"], **LB),
+    bad(NGINX_SITE, "nginx_site_lb_health_listen", ["unix:/run/lb.sock"], **LB),
+    bad(NGINX_SITE, "nginx_site_lb_health_networks", ["10.0.0.0/16"]),
+    bad(
+        NGINX_SITE,
+        "nginx_site_lb_health_networks",
+        ["10.0.0.0/16"],
+        nginx_site_server_names=["shop.example.org"],
+        nginx_site_listen=["80 default_server"],
+    ),
+    bad(NGINX_SITE, "nginx_site_lb_health_app_uri", "/health;x", **LB),
+    bad(NGINX_SITE, "nginx_site_lb_health_app_uri", '/he"alth', **LB),
+    bad(NGINX_SITE, "nginx_site_lb_health_host", "shop.example.org;", **LB),
+    bad(NGINX_SITE, "nginx_site_lb_health_host", "_", **LB),
+    bad(NGINX_SITE, "nginx_load_balancer_idle_timeout", 4001),
     bad(NGINX_SITE, "nginx_site_health_path", "/", nginx_site_maintenance=True),
     bad(NGINX_SITE, "nginx_site_health_path", "/health?full=1", nginx_site_maintenance=True),
     bad(NGINX_SITE, "nginx_site_health_path", "/a;b", nginx_site_maintenance=True),
@@ -454,6 +480,25 @@ GOOD = [
         nginx_site_health_path="/health",
     ),
     good(NGINX_SITE, "maintenance-without-health-path", nginx_site_maintenance=True),
+    good(NGINX_SITE, "load-balancer-health", **LB),
+    good(
+        NGINX_SITE,
+        "load-balancer-health-own-port",
+        nginx_site_lb_health_networks=["10.0.0.0/16", "2001:db8::/32"],
+        nginx_site_lb_health_listen=["8081", "[::]:8081", "10.0.1.5:8082"],
+        nginx_site_lb_health_path="/.lb/shop",
+        nginx_site_lb_health_app_uri="/health?full=1",
+        nginx_site_lb_health_host="www.example.org",
+        nginx_load_balancer_idle_timeout=4000,
+    ),
+    # A site that is the default server of its own port keeps it; the health server takes another.
+    good(
+        NGINX_SITE,
+        "load-balancer-health-beside-a-default-site",
+        nginx_site_lb_health_networks=["10.0.0.0/16"],
+        nginx_site_lb_health_listen=["8081"],
+    ),
+    good(NGINX_SITE, "load-balancer-health-https", **LB, nginx_site_tls="self_signed"),
     # Out of maintenance the health path is the app's business only.
     good(NGINX_SITE, "health-path-home", nginx_site_health_path="/"),
 ]
