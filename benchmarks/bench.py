@@ -964,7 +964,9 @@ def redeploy_stage(args: argparse.Namespace, results: Results, max_rate: float) 
     redeploy["steady"] = measure_open_loop(defaults, rate, args.open_loop_seconds)
     results.save()
     logs = args.output.parent
-    runs = [*enumerate(REDEPLOYS, start=1), (len(REDEPLOYS), (CONTROL, REDEPLOYS[-1][1]))]
+    # The first args.redeploys of REDEPLOYS (the smoke run takes one), then the control.
+    chosen = REDEPLOYS[: args.redeploys]
+    runs = [*enumerate(chosen, start=1), (len(chosen), (CONTROL, chosen[-1][1]))]
     for step, (label, supervisor) in runs:
         extra = logs / "redeploy" / f"vars-{step}.json"
         if label != CONTROL:
@@ -1339,6 +1341,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="wrk runs of each target")
     parser.add_argument(
         "--warmup", type=int, default=5, help="seconds of wrk before the runs (0: none)"
+    )
+    parser.add_argument(
+        "--redeploys",
+        type=int,
+        choices=range(1, len(REDEPLOYS) + 1),
+        default=len(REDEPLOYS),
+        help="how many of the redeploys to run (the first ones), then the control",
     )
     parser.add_argument("--in-process-seconds", type=float, default=5)
     parser.add_argument("--open-loop-seconds", type=float, default=20)
