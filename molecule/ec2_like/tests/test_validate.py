@@ -60,7 +60,13 @@ def test_site_checks_the_apps_of_uwsgi_apps_and_changes_nothing(host):
 
 def test_site_refuses_each_bad_app_of_uwsgi_apps_in_one_line(host):
     [hello] = scenario_apps()
-    shop = {**hello, "app_name": "shop", "app_server_names": ["shop.example.org"]}
+    # One load balancer's health server per port: hello's only.
+    shop = {
+        **hello,
+        "app_name": "shop",
+        "app_server_names": ["shop.example.org"],
+        "app_lb_health_networks": [],
+    }
     apps = [hello, {**shop, "app_harakiri": "soon"}, {**shop, "app_name": "Bad Shop"}]
     errors = refused(
         host,
@@ -107,7 +113,13 @@ TLS_ERROR = "nginx_site_tls_certificate (/etc/ssl/shop/fullchain.pem on the host
 
 def test_site_checks_the_certificate_files_of_every_app(host):
     [hello] = scenario_apps()
-    shop = {**hello, "app_name": "shop", "app_server_names": ["shop.example.org"]}
+    # One load balancer's health server per port: hello's only.
+    shop = {
+        **hello,
+        "app_name": "shop",
+        "app_server_names": ["shop.example.org"],
+        "app_lb_health_networks": [],
+    }
     refused(
         host,
         ROOT / "playbooks" / "site.yml",

@@ -56,7 +56,7 @@ def add_entry():
 @application.route("/entries")
 def entries():
     rows = connection().execute("SELECT host, count(*) FROM entry GROUP BY host").fetchall()
-    return {host: count for host, count in rows}
+    return dict(rows)
 
 
 @application.cli.command("migrate")

@@ -164,7 +164,8 @@ def test_both_app_hosts_write_to_the_one_database(host):
     assert set(counted) == set(APP_HOSTS), counted
     # Django's ORM on both hosts, the same table.
     before = http_json(host, "/orders/", SHOP)["count"]
-    hosts = {json.loads(http(host, "/orders/", SHOP, method="POST")[1])["host"] for _ in range(8)}
+    posted = [http(host, "/orders/", SHOP, method="POST") for _request in range(8)]
+    hosts = {json.loads(body)["host"] for _status, body in posted}
     assert hosts == set(APP_HOSTS)
     assert http_json(host, "/orders/", SHOP)["count"] == before + 8
 
@@ -217,7 +218,7 @@ def test_a_rolling_update_with_a_migration_under_load_loses_no_request(host):
     # The new column was added once, by one app host, before either switched.
     added = ddl_clients("shop", note)
     assert len(added) == 1 and added[0] in APP_HOSTS.values(), added
-    assert {http_json(host, "/whoami", LEDGER)["release"] for _ in range(12)} == {"2"}
+    assert {http_json(host, "/whoami", LEDGER)["release"] for _request in range(12)} == {"2"}
     assert len({serving(name, "ledger") for name in APP_HOSTS}) == 1
     # The contract step ran once, after both hosts served release 2.
     runs = sql("ledger", "SELECT host FROM contract_run WHERE release = '2'").splitlines()
