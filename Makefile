@@ -12,7 +12,8 @@ export PATH := $(BIN):$(PATH)
 # Molecule scenarios `make test` runs, in order.
 SCENARIOS ?= default ec2_like fleet multi_python pitfalls tls real_apps
 
-.PHONY: help venv host images lint package sanity units molecule test demo demo-clean bench bench-smoke scale
+.PHONY: help venv host images lint package sanity units molecule test checks-static checks-ansible-test demo \
+  demo-clean bench bench-smoke scale
 
 help:
 	@echo "make demo        deploy the sample app on a local stand-in host and show its page"
@@ -70,7 +71,20 @@ molecule: venv images
 	  molecule test -s $$s || exit 1; \
 	done
 
-test: lint package sanity units molecule bench-smoke
+# The checks without containers run as two jobs side by side, each output shown whole when it ends:
+# lint then package, and sanity then units (both copy the collection into build/ansible_collections
+# and use ansible-test's venv, so one after the other). Then the scenarios, then the bench smoke.
+test: venv
+	$(MAKE) --no-print-directory -j2 --output-sync=recurse checks-static checks-ansible-test
+	$(MAKE) --no-print-directory molecule bench-smoke
+
+checks-static: venv
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory package
+
+checks-ansible-test: venv
+	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory units
 
 demo: venv images
 	scripts/demo.sh up
