@@ -95,9 +95,30 @@ def listen_rule(s, n):
     return (
         not s[n["networks"]]
         or (all(_LISTEN.fullmatch(str(item)) for item in given) and not ports & https),
-        f"{n['listen']} takes ports or ADDRESS:PORT values (such as 8081 or 10.0.1.5:80; the role"
+        f"{n['listen']} takes ports or ADDRESS:PORT values (such as 8081 or 10.0.1.5:8081; the role"
         f" adds default_server), none of them a port of {n['tls_listen']}: the load balancer's"
         f" health check asks over HTTP; got {given}, HTTPS on {sorted(https)}.",
+    )
+
+
+def address_rule(s, n):
+    """An ADDRESS:PORT value on a port the site listens on must be one of the site's own: nginx
+    gives a connection to ADDRESS:PORT only to the servers listening on that very address, so the
+    site, on the port's wildcard, would no longer answer there (only the health server would)."""
+    site = {_socket(item) for item in s[n["site_listen"]]}
+    site_ports = {port_of(item) for item in site}
+    hidden = [
+        str(item)
+        for item in s[n["listen"]]
+        if ":" in _socket(item) and port_of(item) in site_ports and _socket(item) not in site
+    ]
+    return (
+        not s[n["networks"]] or not hidden,
+        f"{n['listen']} {hidden} would take those addresses away from the site, which listens on"
+        f" the same ports for every address ({n['site_listen']} {s[n['site_listen']]}): nginx gives"
+        " a connection to ADDRESS:PORT only to the servers listening on that very address, so every"
+        " request to it would get the health server's 404. Give the bare port (such as 80), or a port"
+        " of its own (such as 8081).",
     )
 
 

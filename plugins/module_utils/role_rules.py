@@ -354,6 +354,7 @@ def _site_lb_health_rules(s):
     yield lb_health.networks_rule(s, n)
     yield lb_health.path_rule(s, n, s["nginx_site_lb_health_path"])
     yield lb_health.listen_rule(s, n)
+    yield lb_health.address_rule(s, n)
     yield lb_health.default_server_rule(s, n)
     # Empty: nginx_site_lb_health_path, which its own rule checks.
     uri = s["nginx_site_lb_health_app_uri"]

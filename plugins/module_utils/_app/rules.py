@@ -88,6 +88,7 @@ RULES: dict[str, Rule] = {
     "load balancer path": v.lb_health_path,
     "load balancer app path": v.lb_health_app_path,
     "load balancer listen": v.lb_health_listen,
+    "load balancer address": v.lb_health_address,
     "load balancer default server": v.lb_health_default_server,
     "body size": v.body_size,
     "response headers limit": v.response_headers_limit,

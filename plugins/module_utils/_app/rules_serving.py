@@ -380,6 +380,10 @@ def lb_health_listen(app: App, controller: dict) -> Checks:
     yield lb_health.listen_rule(app.s, lb_health.APP_NAMES)
 
 
+def lb_health_address(app: App, controller: dict) -> Checks:
+    yield lb_health.address_rule(app.s, lb_health.APP_NAMES)
+
+
 def lb_health_default_server(app: App, controller: dict) -> Checks:
     yield lb_health.default_server_rule(app.s, lb_health.APP_NAMES)
 

@@ -302,7 +302,14 @@ RULES = {
     "load balancer listen": (
         "app_lb_health_listen",
         {**LB, "app_tls": "self_signed", "app_lb_health_listen": ["443"]},
-        {**LB, "app_tls": "self_signed", "app_lb_health_listen": ["8081", "10.0.1.5:80"]},
+        {**LB, "app_tls": "self_signed", "app_lb_health_listen": ["8081", "10.0.1.5:8082"]},
+    ),
+    # 10.0.1.5:80 beside the site's own 80 (every address) would leave the site no connection to
+    # 10.0.1.5:80: nginx picks the servers of the most specific listen.
+    "load balancer address": (
+        "app_lb_health_listen",
+        {**LB, "app_lb_health_listen": ["10.0.1.5:80"]},
+        {**LB, "app_http_listen": ["10.0.1.5:80"], "app_lb_health_listen": ["10.0.1.5:80"]},
     ),
     "load balancer default server": (
         "default server of port 80",

@@ -319,6 +319,7 @@ BAD = [
     bad(NGINX_SITE, "nginx_site_lb_health_listen", ["443"], **LB, nginx_site_tls="self_signed"),
     bad(NGINX_SITE, "nginx_site_lb_health_listen", ["8081 default_server"], **LB),
     bad(NGINX_SITE, "nginx_site_lb_health_listen", ["unix:/run/lb.sock"], **LB),
+    bad(NGINX_SITE, "nginx_site_lb_health_listen", ["10.0.1.5:80"], **LB),
     bad(NGINX_SITE, "nginx_site_lb_health_networks", ["10.0.0.0/16"]),
     bad(
         NGINX_SITE,
