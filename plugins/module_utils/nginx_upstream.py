@@ -121,6 +121,17 @@ def servers(text: str) -> dict[str, list[tuple[str, bool]]]:
     return groups
 
 
+def at(text: str, addresses: t.Iterable[str]) -> list[str]:
+    """The upstream servers of TEXT at one of ADDRESSES (marked down or not)."""
+    wanted = list(addresses)
+    return [
+        server
+        for group in servers(text).values()
+        for server, _down in group
+        if matches(server, wanted)
+    ]
+
+
 def errors(site: str, text: str, changes: list[Change]) -> list[str]:
     """Why TEXT (a site after a drain) must not be loaded: an upstream group it changed that has no
     server left to take requests (every request would get nginx's 502)."""

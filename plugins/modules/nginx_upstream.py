@@ -82,6 +82,14 @@ files:
   returned: always
   type: list
   elements: str
+matched:
+  description:
+    - With O(state=down) or O(state=up), every upstream server at O(addresses) in the sites read, marked
+      or not. None with O(state=down) is warned of (this front sends the host no requests, or names it
+      otherwise).
+  returned: when O(state=down) or O(state=up)
+  type: list
+  elements: str
 drained:
   description: With O(state=drained), whether every old worker exited within O(wait).
   returned: when O(state=drained)
@@ -122,12 +130,13 @@ def _mark(module):
     params = module.params
     if not params["addresses"]:
         module.fail_json(msg="addresses must name the app host's address to mark it down or up.")
-    planned, errors, result = [], [], {"servers": [], "files": [], "diff": []}
+    planned, errors, result = [], [], {"servers": [], "files": [], "diff": [], "matched": []}
     for path in _site_files(params["sites_dir"], params["sites"]):
         if not os.path.exists(path):
             continue
         with open(path, encoding="utf-8") as handle:
             before = handle.read()
+        result["matched"].extend(nginx_upstream.at(before, params["addresses"]))
         after, changes = nginx_upstream.mark(before, params["addresses"], params["state"])
         site = os.path.basename(path)[: -len(".conf")]
         if params["state"] == "down":
@@ -141,6 +150,13 @@ def _mark(module):
             )
     if errors:
         module.fail_json(msg="Nothing was changed:\n- " + "\n- ".join(errors), errors=errors)
+    if params["state"] == "down" and not result["matched"]:
+        # The host is deployed all the same: say it, as this front may name it another way.
+        module.warn(
+            f"No upstream server in {params['sites_dir']} is at {', '.join(params['addresses'])}:"
+            " nothing to drain on this front. If its sites name the host otherwise (a DNS name),"
+            " give front_addresses those names."
+        )
     if not module.check_mode:
         for path, text in planned:
             _write(module, path, text)

@@ -141,3 +141,20 @@ def test_old_workers_are_those_nginx_titles_shutting_down(tmp_path):
 def test_a_process_gone_while_read_is_not_counted(tmp_path):
     (tmp_path / "20").mkdir()
     assert nginx_upstream.old_workers(str(tmp_path)) == []
+
+
+def test_the_servers_at_an_address_are_found_marked_or_not():
+    site = (
+        "upstream pyops_shop {\n"
+        "    server 10.0.0.1:3031 down;\n"
+        "    server 10.0.0.11:3031 max_fails=1;\n"
+        "    server [2001:db8::1]:3031;\n"
+        "}\n"
+        "server {\n    listen 80;\n}\n"
+    )
+    assert nginx_upstream.at(site, ["10.0.0.1"]) == ["10.0.0.1:3031"]
+    assert nginx_upstream.at(site, ["10.0.0.11", "2001:DB8::1"]) == [
+        "10.0.0.11:3031",
+        "[2001:db8::1]:3031",
+    ]
+    assert nginx_upstream.at(site, ["10.0.0.2"]) == []

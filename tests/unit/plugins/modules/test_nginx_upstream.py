@@ -103,3 +103,19 @@ def test_drained_warns_when_workers_outlast_the_wait(capsys, sites, monkeypatch)
     result, code = _run(capsys, sites, state="drained", wait=0)
     assert code == 0 and result["drained"] is False and result["old_workers"] == [41]
     assert len(warned) == 1 and "pids 41" in warned[0]
+
+
+def test_a_drain_that_finds_the_host_nowhere_says_so(capsys, sites, monkeypatch):
+    warned = []
+    monkeypatch.setattr(
+        nginx_upstream.AnsibleModule, "warn", lambda _self, text: warned.append(text)
+    )
+    result, _code = _run(capsys, sites, addresses=["web1.internal"], state="down")
+    assert result["changed"] is False and result["matched"] == []
+    assert len(warned) == 1 and "nothing to drain on this front" in warned[0]
+    # Drained already: found, nothing changes, no warning.
+    _run(capsys, sites, addresses=["10.0.0.1"], state="down")
+    result, _code = _run(capsys, sites, addresses=["10.0.0.1"], state="down")
+    assert result["changed"] is False
+    assert result["matched"] == ["10.0.0.1:3031", "10.0.0.1:3031"]
+    assert len(warned) == 1
