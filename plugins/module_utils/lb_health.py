@@ -116,9 +116,9 @@ def address_rule(s, n):
         not s[n["networks"]] or not hidden,
         f"{n['listen']} {hidden} would take those addresses away from the site, which listens on"
         f" the same ports for every address ({n['site_listen']} {s[n['site_listen']]}): nginx gives"
-        " a connection to ADDRESS:PORT only to the servers listening on that very address, so every"
-        " request to it would get the health server's 404. Give the bare port (such as 80), or a port"
-        " of its own (such as 8081).",
+        " a connection to ADDRESS:PORT only to the servers listening on that very address, so"
+        " every request to it would get the health server's 404. Give the bare port (such as 80),"
+        " or a port of its own (such as 8081).",
     )
 
 

@@ -84,9 +84,9 @@ files:
   elements: str
 matched:
   description:
-    - With O(state=down) or O(state=up), every upstream server at O(addresses) in the sites read, marked
-      or not. None with O(state=down) is warned of (this front sends the host no requests, or names it
-      otherwise).
+    - With O(state=down) or O(state=up), every upstream server at O(addresses) in the sites read,
+      marked or not. None with O(state=down) is warned of (this front sends the host no requests,
+      or names it otherwise).
   returned: when O(state=down) or O(state=up)
   type: list
   elements: str
