@@ -116,14 +116,15 @@ $(BENCH_APP_VENV)/.installed: examples/apps/hello/requirements.txt
 
 # Part of `make test`: the bench's unit tests, then the whole bench as short as it goes (every stage,
 # one round of 1 s per stack, no warm-up, no idempotent re-run (Molecule checks that), one redeploy
-# (the Emperor's; the full bench moves the app to a unit of its own too) and the control, no waiting
+# (the Emperor's; the full bench moves the app to a unit of its own too) and no control, no waiting
 # for a quiet machine) in a container of its own, its report rendered into build/bench-smoke/ (never
 # docs/), and every partial state the results file went through rendered too. Fails if any stage
 # fails or the run broke a requirement.
 BENCH_SMOKE := build/bench-smoke
 BENCH_SMOKE_NAME := pyops-uwsgi-bench-smoke-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
 BENCH_SMOKE_ARGS ?= --duration 1 --runs 1 --warmup 0 --in-process-seconds 0.2 --open-loop-seconds 1 \
-  --ablation-runs 1 --ablation-duration 1 --ablation-warmup 0 --no-rerun --max-wait 0 --redeploys 1
+  --ablation-runs 1 --ablation-duration 1 --ablation-warmup 0 --no-rerun --max-wait 0 --redeploys 1 \
+  --no-control
 bench-smoke: venv images $(BENCH_VENV)/.installed $(BENCH_APP_VENV)/.installed
 	pytest -q -p no:cacheprovider benchmarks/tests --ignore benchmarks/tests/test_report.py
 	rm -rf $(BENCH_SMOKE)

@@ -964,9 +964,11 @@ def redeploy_stage(args: argparse.Namespace, results: Results, max_rate: float) 
     redeploy["steady"] = measure_open_loop(defaults, rate, args.open_loop_seconds)
     results.save()
     logs = args.output.parent
-    # The first args.redeploys of REDEPLOYS (the smoke run takes one), then the control.
+    # The first args.redeploys of REDEPLOYS (the smoke run takes one), then the control (not with
+    # --no-control: the smoke run's redeploy takes the same path).
     chosen = REDEPLOYS[: args.redeploys]
-    runs = [*enumerate(chosen, start=1), (len(chosen), (CONTROL, chosen[-1][1]))]
+    control = [] if args.no_control else [(len(chosen), (CONTROL, chosen[-1][1]))]
+    runs = [*enumerate(chosen, start=1), *control]
     for step, (label, supervisor) in runs:
         extra = logs / "redeploy" / f"vars-{step}.json"
         if label != CONTROL:
@@ -1365,6 +1367,9 @@ def main() -> int:
     parser.add_argument("--candidates", action="store_true", help=f"measure {CANDIDATES.name} too")
     parser.add_argument(
         "--no-rerun", action="store_true", help="no idempotent re-run (make bench-smoke)"
+    )
+    parser.add_argument(
+        "--no-control", action="store_true", help="no converge that changes nothing (the control)"
     )
     parser.add_argument("--keep", action="store_true", help="leave the container running")
     parser.add_argument("--reuse", action="store_true", help="measure on a kept container again")
