@@ -10,13 +10,21 @@ variants of it (a new migration, a broken one) with variant(). Made once.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
-import subprocess
 import sys
-import venv
 from pathlib import Path
 
-DJANGO_VERSION = "5.2.19"
+# Scenario real_apps' maker (a module of the same name, so loaded by its path): its Django version,
+# django-admin's virtualenv, run and variant.
+_SPEC = importlib.util.spec_from_file_location(
+    "real_apps_make_apps", Path(__file__).resolve().parents[1] / "real_apps" / "make_apps.py"
+)
+_REAL_APPS = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(_REAL_APPS)
+DJANGO_VERSION = _REAL_APPS.DJANGO_VERSION
+django_tools, run, variant = _REAL_APPS.django_tools, _REAL_APPS.run, _REAL_APPS.variant
+
 PSYCOPG_VERSION = "3.3.9"
 
 SETTINGS = """
@@ -67,19 +75,12 @@ def orders(request):
 """
 
 
-def run(*argv, cwd=None):
-    subprocess.run([str(arg) for arg in argv], check=True, cwd=cwd)
-
-
 def shop(build):
     """A Django project from startproject, settings from the environment, with app "orders"."""
     dest = build / "shop"
     if dest.is_dir():
         return dest
-    tools = build / "django-venv"
-    if not (tools / "bin" / "django-admin").exists():
-        venv.EnvBuilder(with_pip=True).create(tools)
-        run(tools / "bin" / "python", "-m", "pip", "install", "-q", f"django=={DJANGO_VERSION}")
+    tools = django_tools(build)
     staging = build / "shop.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -113,17 +114,6 @@ django.setup()
 from django.core.management import call_command
 call_command("makemigrations", "orders", verbosity=0)
 """
-
-
-def variant(source, dest, files):
-    """A copy of the app SOURCE at DEST with FILES ({relative path: text}) written over it."""
-    shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(source, dest)
-    for relative, text in files.items():
-        path = Path(dest) / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return Path(dest)
 
 
 if __name__ == "__main__":

@@ -79,15 +79,21 @@ def flaskr(build):
     return dest
 
 
+def django_tools(build):
+    """BUILD_DIR/django-venv, a virtualenv with Django for django-admin (made once)."""
+    tools = build / "django-venv"
+    if not (tools / "bin" / "django-admin").exists():
+        venv.EnvBuilder(with_pip=True).create(tools)
+        run(tools / "bin" / "python", "-m", "pip", "install", "-q", f"django=={DJANGO_VERSION}")
+    return tools
+
+
 def mysite(build):
     """A Django project from startproject, settings from the environment, with app "jobs"."""
     dest = build / "mysite"
     if dest.is_dir():
         return dest
-    tools = build / "django-venv"
-    if not (tools / "bin" / "django-admin").exists():
-        venv.EnvBuilder(with_pip=True).create(tools)
-        run(tools / "bin" / "python", "-m", "pip", "install", "-q", f"django=={DJANGO_VERSION}")
+    tools = django_tools(build)
     staging = build / "mysite.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
