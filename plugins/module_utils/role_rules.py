@@ -85,6 +85,12 @@ def uwsgi_rules(s, readings):
         f" least 1024; got {s['uwsgi_emperor_scan_interval']} and"
         f" {s['uwsgi_emperor_limit_nofile']}.",
     )
+    weight = s["uwsgi_system_slice_cpu_weight"]
+    yield (
+        0 <= weight <= 10000,
+        "uwsgi_system_slice_cpu_weight must be a systemd CPUWeight from 1 to 10000 (100 is"
+        f" systemd's own), or 0 to leave system.slice as it is; got {weight}.",
+    )
     repository = s["uwsgi_python_apt_repository"]
     yield (
         repository == "" or bool(_APT_SOURCE.fullmatch(repository)),

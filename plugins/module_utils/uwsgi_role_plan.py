@@ -147,6 +147,7 @@ def host_request(settings: dict, platform: dict, package: dict, pip: list[dict])
     tmpfiles = tmpfiles_path(settings)
     files = [
         tmpfiles,
+        SYSTEM_SLICE_DROP_IN,
         platform["fact_file"],
         package["config"],
         package["unit"],
@@ -156,6 +157,7 @@ def host_request(settings: dict, platform: dict, package: dict, pip: list[dict])
     directories = [
         settings["uwsgi_run_dir"],
         posixpath.dirname(platform["fact_file"]),
+        posixpath.dirname(SYSTEM_SLICE_DROP_IN),
         platform["config_dir"],
         settings["uwsgi_vassals_dir"],
         *(emperor["vassals_dir"] for emperor in pip),
@@ -168,6 +170,10 @@ def host_request(settings: dict, platform: dict, package: dict, pip: list[dict])
         "paths": files + directories,
         "services": [package["service"], *(emperor["service"] for emperor in pip)],
     }
+
+
+# The drop-in that weights system.slice (uwsgi_system_slice_cpu_weight).
+SYSTEM_SLICE_DROP_IN = "/etc/systemd/system/system.slice.d/50-pyops-uwsgi.conf"
 
 
 def tmpfiles_path(settings: dict) -> str:
@@ -244,6 +250,9 @@ def make_plan(
         "install_packages": install_packages(settings, platform),
         "host_request": host_request(settings, platform, package, pip),
         "tmpfiles": tmpfiles_path(settings),
+        "system_slice_drop_in": SYSTEM_SLICE_DROP_IN,
+        # 0: system.slice left as it is (and the role's drop-in removed).
+        "system_slice_cpu_weight": settings["uwsgi_system_slice_cpu_weight"],
         "fact_dir": posixpath.dirname(platform["fact_file"]),
         "emperor": package,
         "pip_emperors": pip,

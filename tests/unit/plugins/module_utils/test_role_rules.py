@@ -127,6 +127,8 @@ BAD = [
     bad(UWSGI_MAIN, "uwsgi_uwsgitop_version", "0.12a"),
     bad(UWSGI_MAIN, "uwsgi_emperor_scan_interval", 0),
     bad(UWSGI_MAIN, "uwsgi_emperor_limit_nofile", 1000),
+    bad(UWSGI_MAIN, "uwsgi_system_slice_cpu_weight", -1),
+    bad(UWSGI_MAIN, "uwsgi_system_slice_cpu_weight", 10001),
     bad(UWSGI_MAIN, "uwsgi_python_apt_repository", "deadsnakes"),
     bad(UWSGI_MAIN, "uwsgi_python_apt_repository", "ppa:deadsnakes"),
     bad(
@@ -547,6 +549,8 @@ GOOD = [
     ),
     good(FRONT_DRAIN, "no-fronts-no-address", front_nginx_hosts=[], front_addresses=[]),
     good(FRONT_RESTORE, "port-and-region", front_target_port=8080, front_target_region="eu-west-1"),
+    good(UWSGI_MAIN, "system-slice-untouched", uwsgi_system_slice_cpu_weight=0),
+    good(UWSGI_MAIN, "system-slice-bounds", uwsgi_system_slice_cpu_weight=10000),
     good(PATCH_MAIN, "container-boot-time", patch_boot_time_command="cut -d' ' -f22 /proc/1/stat"),
 ]
 

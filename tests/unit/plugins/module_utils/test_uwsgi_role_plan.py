@@ -5,6 +5,8 @@ test_role_plan.py (action) renders the role's former Jinja against the same plan
 
 from __future__ import annotations
 
+import posixpath
+
 import pytest
 from ansible_collections.pyops.uwsgi.plugins.module_utils import uwsgi_role_plan as plan
 from ansible_collections.pyops.uwsgi.plugins.plugin_utils import role_settings
@@ -211,3 +213,15 @@ def test_versions_given_are_served_not_the_hosts():
     # Read again by record.yml after the install.
     assert made["record"]["version"] is None
     assert made["install"] is True  # nothing read of dpkg
+
+
+@pytest.mark.parametrize("weight", [0, 1000])
+def test_the_system_slice_weight_is_planned_and_its_drop_in_read_first(weight):
+    made = plan.make_plan(
+        _settings(uwsgi_system_slice_cpu_weight=weight), PLATFORM, run_tags=["all"]
+    )
+    assert made["system_slice_cpu_weight"] == weight
+    # The drop-in is read before anything is written (its write then runs only when it differs),
+    # and its directory too.
+    assert made["system_slice_drop_in"] in made["host_request"]["texts"]
+    assert posixpath.dirname(made["system_slice_drop_in"]) in made["host_request"]["paths"]
