@@ -476,13 +476,28 @@ def nginx_server_blocks(targets: list[Target]) -> str:
         "# Bench-only server blocks (benchmarks/bench.py), on loopback, in a throwaway container."
     ]
     blocks += [target.upstream for target in targets if target.upstream]
-    for target in targets:
-        if target.location:
-            blocks.append(
-                f"server {{\n    listen 127.0.0.1:{target.port};\n"
-                f"    location / {{\n        {target.location}\n    }}\n}}"
-            )
+    blocks += [server_block_of(target) for target in targets if target.location]
     return "\n".join(blocks) + "\n"
+
+
+def server_block_of(target: Target) -> str:
+    return (
+        f"server {{\n    listen 127.0.0.1:{target.port};\n"
+        f"    location / {{\n        {target.location}\n    }}\n}}"
+    )
+
+
+def peers_ran(targets: list[Target]) -> dict:
+    """What the page says of each peer: its label, command line and nginx configuration."""
+    return {
+        t.key: {
+            "label": t.label,
+            "command": t.command,
+            "nginx": "\n".join(filter(None, [t.upstream, server_block_of(t)])),
+        }
+        for t in targets
+        if t.kind in {"gunicorn", "granian"}
+    }
 
 
 def wait_until_served(targets: list[Target], body: str) -> None:
@@ -544,7 +559,7 @@ def check_bodies(targets: list[Target]) -> dict:
     for target in targets:
         if target.kind == "ceiling":
             continue
-        stacks[target.key] = {}
+        stacks[target.key] = {"label": target.label, "kind": target.kind}
         for name, path in BODY_PATHS.items():
             got = fetch_body(target, path)
             got["intact"] = (got["status"], got["curl_exit"]) == (200, 0) and all(
@@ -1412,7 +1427,7 @@ def stacks_stage(args: argparse.Namespace, results: Results) -> tuple[list[Targe
     inside("nginx", "-t")
     inside("systemctl", "reload", "nginx")
     wait_until_served(targets, body)
-    results.update(body_check=check_bodies(targets))
+    results.update(peers=peers_ran(targets), body_check=check_bodies(targets))
     results.update(versions=versions(record), nginx_access_log=nginx_access_log())
     # The container's peak memory from here on: every stack serving in turn under load.
     inside("python3", f"{REMOTE}/container/memory.py", "--reset-peak")
