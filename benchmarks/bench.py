@@ -1,4 +1,4 @@
-"""`make bench`: the served stack against its ceiling, the tutorials' configs, gunicorn and the app.
+"""`make bench`: the served stack against its ceiling, tutorials' configs, its peers and the app.
 
 In one run, on one throwaway Debian 13 systemd container started like scripts/demo.sh does:
 
@@ -9,8 +9,12 @@ In one run, on one throwaway Debian 13 systemd container started like scripts/de
    collection, to measure them next to the defaults (about 5 minutes more);
 3. start the comparison stacks next to the collection's, each behind the same nginx on a bench-only
    server block on 127.0.0.1: nginx's own `return 200` (the ceiling), the tutorials' uWSGI configs
-   (benchmarks/tutorials), gunicorn with as many workers as the defaults, and the defaults' own
-   vassal on a TCP socket;
+   (benchmarks/tutorials), the peers with as many workers as the defaults (from one virtualenv,
+   benchmarks/peers-requirements.txt; see peer_targets): gunicorn's sync workers over HTTP
+   (`proxy_pass`), the same gunicorn with `--protocol uwsgi` (`uwsgi_pass`) and Granian's WSGI
+   (`proxy_pass` to a keep-alive upstream), and the defaults' own vassal on a TCP socket; then
+   check that each stack serving the app hands the client the app's /stream body whole, with its
+   Content-Length and without (check_bodies);
 4. measure every target with wrk pinned to one CPU, closed loop, in interleaved rounds after a
    warm-up; then, while every stack still runs, the RSS and PSS of each stack's processes
    (benchmarks/container/memory.py); the app's own calls/s in-process on one CPU; and the
