@@ -1,4 +1,4 @@
-"""`make bench`: the served stack against its ceiling, the tutorials' configs, gunicorn and the app.
+"""`make bench`: the served stack against its ceiling, tutorials' configs, its peers and the app.
 
 In one run, on one throwaway Debian 13 systemd container started like scripts/demo.sh does:
 
@@ -9,8 +9,12 @@ In one run, on one throwaway Debian 13 systemd container started like scripts/de
    collection, to measure them next to the defaults (about 5 minutes more);
 3. start the comparison stacks next to the collection's, each behind the same nginx on a bench-only
    server block on 127.0.0.1: nginx's own `return 200` (the ceiling), the tutorials' uWSGI configs
-   (benchmarks/tutorials), gunicorn with as many workers as the defaults, and the defaults' own
-   vassal on a TCP socket;
+   (benchmarks/tutorials), the peers with as many workers as the defaults (from one virtualenv,
+   benchmarks/peers-requirements.txt; see peer_targets): gunicorn's sync workers over HTTP
+   (`proxy_pass`), the same gunicorn with `--protocol uwsgi` (`uwsgi_pass`) and Granian's WSGI
+   (`proxy_pass` to a keep-alive upstream), and the defaults' own vassal on a TCP socket; then
+   check that each stack serving the app hands the client the app's /stream body whole, with its
+   Content-Length and without (check_bodies);
 4. measure every target with wrk pinned to one CPU, closed loop, in interleaved rounds after a
    warm-up; then, while every stack still runs, the RSS and PSS of each stack's processes
    (benchmarks/container/memory.py); the app's own calls/s in-process on one CPU; and the
@@ -38,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -108,13 +113,15 @@ class Target:
 
     key: str
     label: str
-    kind: str  # ceiling, defaults, tutorial, gunicorn, tcp or candidate
+    kind: str  # ceiling, defaults, tutorial, gunicorn, granian, tcp or candidate
     port: int
     server_log: str  # what the server behind nginx logs per request
     location: str = ""  # the bench-only server block's location /; empty: a site of the collection
     host: str = "localhost"
     settings: str = ""  # how it differs from the defaults (candidates)
     journal: str = ""  # the syslog identifier of a uWSGI on the collection's logger
+    upstream: str = ""  # an nginx upstream block the location passes to (http level)
+    command: str = ""  # the server's command line (the peers), for the page
 
     @property
     def url(self) -> str:
@@ -142,7 +149,80 @@ def request_log(ini: str) -> str:
     return "every request"
 
 
-def fixed_targets(ceiling_body: str, vassal: str) -> list[Target]:
+# The peers: gunicorn and Granian, from one virtualenv with the app's requirements, each with as
+# many workers as the defaults' processes, in a transient unit of its own (pyops-bench-KEY).
+PEERS_VENV = f"{REMOTE}/peers-venv"
+# Granian behind a reverse proxy, as its README says: the blocking threads (the threads that run
+# the app, per worker) limit the concurrency, few of them for an app that answers in a millisecond
+# and does no I/O (its own example: "any backpressure value above 2 wouldn't probably make any
+# difference"); the backpressure (connections per worker) stays at its default, backlog ÷ workers
+# (1024 ÷ 4 = 256 here), above the keep-alive connections nginx holds open to it.
+GRANIAN_BLOCKING_THREADS = 2
+GRANIAN_UPSTREAM = "pyops_bench_granian"
+UPSTREAM_KEEPALIVE = CONNECTIONS  # idle keep-alive connections to Granian each nginx worker keeps
+
+
+def peer_socket(key: str) -> str:
+    return f"/run/pyops-bench-{key}/app.sock"
+
+
+def peer_commands(workers: int) -> dict[str, list[str]]:
+    """The peers' command lines by target key, each run in the app's code directory."""
+    gunicorn = [f"{PEERS_VENV}/bin/gunicorn", "--workers", str(workers), "-m", "007"]
+    return {
+        "gunicorn": [*gunicorn, "--bind", f"unix:{peer_socket('gunicorn')}", "wsgi:application"],
+        "gunicorn-uwsgi": [
+            *gunicorn, "--protocol", "uwsgi", "--bind", f"unix:{peer_socket('gunicorn-uwsgi')}",
+            "wsgi:application",
+        ],
+        "granian": [
+            f"{PEERS_VENV}/bin/granian", "--interface", "wsgi", "--uds", peer_socket("granian"),
+            "--uds-permissions", "0660", "--workers", str(workers),
+            "--blocking-threads", str(GRANIAN_BLOCKING_THREADS), "wsgi:application",
+        ],
+    }  # fmt: skip
+
+
+def peer_targets(workers: int) -> list[Target]:
+    commands = {key: shlex.join(command) for key, command in peer_commands(workers).items()}
+    proxied = "include proxy_params;\n        "
+    return [
+        Target(
+            "gunicorn",
+            "gunicorn (sync workers, HTTP)",
+            "gunicorn",
+            8085,
+            "none (gunicorn's default)",
+            f"{proxied}proxy_pass http://unix:{peer_socket('gunicorn')};",
+            command=commands["gunicorn"],
+        ),
+        Target(
+            "gunicorn-uwsgi",
+            "gunicorn (--protocol uwsgi)",
+            "gunicorn",
+            8087,
+            "none (gunicorn's default)",
+            uwsgi_location(f"unix:{peer_socket('gunicorn-uwsgi')}"),
+            command=commands["gunicorn-uwsgi"],
+        ),
+        Target(
+            "granian",
+            "Granian (WSGI)",
+            "granian",
+            8088,
+            "none (Granian's default)",
+            f'{proxied}proxy_http_version 1.1;\n        proxy_set_header Connection "";\n'
+            f"        proxy_pass http://{GRANIAN_UPSTREAM};",
+            upstream=(
+                f"upstream {GRANIAN_UPSTREAM} {{\n    server unix:{peer_socket('granian')};\n"
+                f"    keepalive {UPSTREAM_KEEPALIVE};\n}}"
+            ),
+            command=commands["granian"],
+        ),
+    ]
+
+
+def fixed_targets(ceiling_body: str, vassal: str, workers: int) -> list[Target]:
     body = ceiling_body.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     targets = [
         Target(
@@ -168,14 +248,7 @@ def fixed_targets(ceiling_body: str, vassal: str) -> list[Target]:
         logged = request_log((BENCH / "tutorials" / ini).read_text()) + ", to the journal"
         targets.append(Target(key, label, "tutorial", port, logged, uwsgi_location(socket)))
     targets += [
-        Target(
-            "gunicorn",
-            "gunicorn (sync workers)",
-            "gunicorn",
-            8085,
-            "none (gunicorn's default)",
-            "include proxy_params;\n        proxy_pass http://unix:/run/pyops-bench-gunicorn/app.sock;",
-        ),
+        *peer_targets(workers),
         Target(
             "tcp",
             f"defaults on TCP {TCP_ADDRESS}",
@@ -361,7 +434,8 @@ def ini_value(ini: str, key: str) -> str:
 
 
 def start_alternatives(record: dict, workers: int, vassal: str) -> None:
-    """The tutorials' uWSGI instances, gunicorn and the defaults on TCP, each a transient unit."""
+    """The tutorials' uWSGI instances, the peers (gunicorn twice, Granian) and the defaults on TCP,
+    each a transient unit."""
     uwsgi = record["binary"]
     python = record["default_python"]
     plugin = ["--plugins-dir", record["plugin_dir"], "--plugin", record["plugins"][python]]
@@ -376,20 +450,19 @@ def start_alternatives(record: dict, workers: int, vassal: str) -> None:
             f"WorkingDirectory={APP_CODE}", "KillSignal=SIGQUIT",
         )  # fmt: skip
 
-    log("installing gunicorn next to the app's requirements")
-    venv = f"{REMOTE}/gunicorn-venv"
-    inside(record["interpreters"][python], "-m", "venv", "--clear", venv)
+    log("installing the peers (gunicorn, Granian) next to the app's requirements")
+    inside(record["interpreters"][python], "-m", "venv", "--clear", PEERS_VENV)
     inside(
-        "env", "PIP_CERT=/etc/ssl/certs/ca-certificates.crt", f"{venv}/bin/pip", "install", "-q",
-        "-r", f"{APP_CODE}/requirements.txt", "-r", f"{REMOTE}/gunicorn-requirements.txt",
+        "env", "PIP_CERT=/etc/ssl/certs/ca-certificates.crt", f"{PEERS_VENV}/bin/pip", "install",
+        "-q", "-r", f"{APP_CODE}/requirements.txt", "-r", f"{REMOTE}/peers-requirements.txt",
     )  # fmt: skip
-    start_unit(
-        "pyops-bench-gunicorn",
-        [f"{venv}/bin/gunicorn", "--workers", str(workers), "--bind",
-         "unix:/run/pyops-bench-gunicorn/app.sock", "-m", "007", "wsgi:application"],
-        f"User={APP}", f"Group={WEB_GROUP}", "RuntimeDirectory=pyops-bench-gunicorn",
-        f"WorkingDirectory={APP_CODE}",
-    )  # fmt: skip
+    for key, command in peer_commands(workers).items():
+        start_unit(
+            f"pyops-bench-{key}",
+            command,
+            f"User={APP}", f"Group={WEB_GROUP}", f"RuntimeDirectory=pyops-bench-{key}",
+            f"WorkingDirectory={APP_CODE}",
+        )  # fmt: skip
 
     # The deployed vassal, its socket on TCP (see vassal_copy).
     tcp = ini_set("socket", TCP_ADDRESS)(vassal_copy(vassal, "pyops-bench-tcp"))
@@ -402,16 +475,33 @@ def start_alternatives(record: dict, workers: int, vassal: str) -> None:
 
 
 def nginx_server_blocks(targets: list[Target]) -> str:
+    """The bench's conf.d file: the upstream blocks, then a server block per target."""
     blocks = [
         "# Bench-only server blocks (benchmarks/bench.py), on loopback, in a throwaway container."
     ]
-    for target in targets:
-        if target.location:
-            blocks.append(
-                f"server {{\n    listen 127.0.0.1:{target.port};\n"
-                f"    location / {{\n        {target.location}\n    }}\n}}"
-            )
+    blocks += [target.upstream for target in targets if target.upstream]
+    blocks += [server_block_of(target) for target in targets if target.location]
     return "\n".join(blocks) + "\n"
+
+
+def server_block_of(target: Target) -> str:
+    return (
+        f"server {{\n    listen 127.0.0.1:{target.port};\n"
+        f"    location / {{\n        {target.location}\n    }}\n}}"
+    )
+
+
+def peers_ran(targets: list[Target]) -> dict:
+    """What the page says of each peer: its label, command line and nginx configuration."""
+    return {
+        t.key: {
+            "label": t.label,
+            "command": t.command,
+            "nginx": "\n".join(filter(None, [t.upstream, server_block_of(t)])),
+        }
+        for t in targets
+        if t.kind in {"gunicorn", "granian"}
+    }
 
 
 def wait_until_served(targets: list[Target], body: str) -> None:
@@ -429,6 +519,62 @@ def wait_until_served(targets: list[Target], body: str) -> None:
         served = inside("curl", "-sS", "-H", f"Host: {target.host}", target.url)
         if served != body:
             raise RuntimeError(f"{target.label} serves {served!r}, not the app's {body!r}")
+
+
+# A body of BODY_MIB MiB from the app's /stream, its length announced or not (?length=0): what each
+# stack hands the client, byte for byte. The app sends BODY_MIB MiB of b"s" either way.
+BODY_MIB = 8
+BODY_PATHS = {"without_length": f"stream/{BODY_MIB}?length=0", "with_length": f"stream/{BODY_MIB}"}
+
+
+def expected_body() -> dict:
+    body = b"s" * (BODY_MIB * 2**20)  # as examples/apps/hello/myflask.py's stream() sends it
+    return {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+
+
+def fetch_body(target: Target, path: str) -> dict:
+    """Status, length, sha256 and framing (to the client) of one response of the target, and
+    curl's exit status (not 0: the transfer broke off)."""
+    file = f"{REMOTE}/body"
+    written = "%{http_code}|%{size_download}|%header{content-length}|%header{transfer-encoding}"
+    output = inside(
+        "sh", "-c",
+        f": > {file}; curl -sS --max-time 120 -o {file} -w {shlex.quote(written + chr(10))} "
+        f"-H {shlex.quote('Host: ' + target.host)} {shlex.quote(target.url + path)}; "
+        f"code=$?; sha256sum {file}; rm -f {file}; echo $code",
+    )  # fmt: skip
+    first, digest, code = output.splitlines()[-3:]
+    status, size, length, encoding = first.split("|")
+    framing = "chunked" if "chunked" in encoding else "Content-Length" if length else "close"
+    return {
+        "status": int(status),
+        "bytes": int(size),
+        "sha256": digest.split()[0],
+        "framing": framing,
+        "curl_exit": int(code),
+    }
+
+
+def check_bodies(targets: list[Target]) -> dict:
+    """Each stack's answer to BODY_PATHS (the ceiling aside: it serves no app), against the body
+    the app sends; logged as it goes."""
+    expected = expected_body()
+    stacks = {}
+    for target in targets:
+        if target.kind == "ceiling":
+            continue
+        stacks[target.key] = {"label": target.label, "kind": target.kind}
+        for name, path in BODY_PATHS.items():
+            got = fetch_body(target, path)
+            got["intact"] = (got["status"], got["curl_exit"]) == (200, 0) and all(
+                got[field] == expected[field] for field in ("bytes", "sha256")
+            )
+            stacks[target.key][name] = got
+            log(
+                f"body {target.label}, {path}: {got['status']}, {got['bytes']} bytes "
+                f"({got['framing']}), {'intact' if got['intact'] else 'NOT the app body'}"
+            )
+    return {"mib": BODY_MIB, "paths": BODY_PATHS, "expected": expected, "stacks": stacks}
 
 
 # --- Measuring ------------------------------------------------------------------------------------
@@ -608,7 +754,8 @@ def measure_memory(targets: list[Target], vassal: str) -> dict:
     and the container's memory, from benchmarks/container/memory.py."""
     units = {
         "tutorial": lambda t: f"pyops-bench-{t.key.removeprefix('tutorial-')}.service",
-        "gunicorn": lambda _t: "pyops-bench-gunicorn.service",
+        "gunicorn": lambda t: f"pyops-bench-{t.key}.service",
+        "granian": lambda t: f"pyops-bench-{t.key}.service",
     }
     specs = []
     prefix = ini_value(vassal, "procname-prefix-spaced")
@@ -846,7 +993,8 @@ def ablation_stage(args: argparse.Namespace, results: Results, record: dict, vas
     # The comparison stacks are done; their memory goes to the variants' uWSGI instances, and the
     # container may have more than a t3.micro's: this many instances at once would not fit.
     stop_units("pyops-bench-one", "pyops-bench-threads", "pyops-bench-five",
-               "pyops-bench-gunicorn", "pyops-bench-tcp")  # fmt: skip
+               "pyops-bench-gunicorn", "pyops-bench-gunicorn-uwsgi", "pyops-bench-granian",
+               "pyops-bench-tcp")  # fmt: skip
     if args.memory_limit:
         limit = str(4 * args.memory_limit)
         run("docker", "update", "--memory", limit, "--memory-swap", limit, NAME)
@@ -1063,7 +1211,8 @@ def versions(record: dict) -> dict:
         "uwsgi": record["version"],
         "python": inside(python, "-c", "import sys; print(sys.version.split()[0])").strip(),
         "flask": inside(python, "-c", package, "flask").strip(),
-        "gunicorn": inside(f"{REMOTE}/gunicorn-venv/bin/python", "-c", package, "gunicorn").strip(),
+        "gunicorn": inside(f"{PEERS_VENV}/bin/python", "-c", package, "gunicorn").strip(),
+        "granian": inside(f"{PEERS_VENV}/bin/python", "-c", package, "granian").strip(),
         "wrk": inside("sh", "-c", "wrk -v 2>&1 || true").split()[1],
         **converged_by(),
     }
@@ -1270,17 +1419,19 @@ def stacks_stage(args: argparse.Namespace, results: Results) -> tuple[list[Targe
     log("installing wrk; copying the bench's files")
     install_wrk()
     inside("mkdir", "-p", REMOTE)
-    for part in ("container", "tutorials", "gunicorn-requirements.txt"):
+    for part in ("container", "tutorials", "peers-requirements.txt"):
         run("docker", "cp", str(BENCH / part), f"{NAME}:{REMOTE}/")
     # wrk2 would measure latency at a fixed rate; Debian does not package it (checked each run).
     results.update(wrk2_in_debian=succeeds("docker", "exec", NAME, "apt-cache", "show", "wrk2"))
 
-    targets = fixed_targets(body, vassal) + (candidate_targets() if args.candidates else [])
+    targets = fixed_targets(body, vassal, workers)
+    targets += candidate_targets() if args.candidates else []
     start_alternatives(record, workers, vassal)
     put(NGINX_CONF, nginx_server_blocks(targets))
     inside("nginx", "-t")
     inside("systemctl", "reload", "nginx")
     wait_until_served(targets, body)
+    results.update(peers=peers_ran(targets), body_check=check_bodies(targets))
     results.update(versions=versions(record), nginx_access_log=nginx_access_log())
     # The container's peak memory from here on: every stack serving in turn under load.
     inside("python3", f"{REMOTE}/container/memory.py", "--reset-peak")

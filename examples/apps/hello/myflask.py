@@ -152,7 +152,8 @@ def _small_headers(size, count):
 def stream(mib):
     # MIB MiB from a generator, 64 KiB at a time, its length announced: what a client that reads
     # slowly gets. With ?unbuffered=1 nginx buffers none of it (X-Accel-Buffering: no), so uWSGI
-    # waits on nginx, which waits on the client.
+    # waits on nginx, which waits on the client. With ?length=0 its length is not announced (no
+    # Content-Length): the server and nginx frame it themselves (the bench checks it comes whole).
     if mib > 64:
         abort(400)
     chunk = b"s" * 65536
@@ -162,7 +163,8 @@ def stream(mib):
             yield chunk
 
     response = application.response_class(body(), mimetype="application/octet-stream")
-    response.headers["Content-Length"] = str(mib * 1024 * 1024)
+    if request.args.get("length") != "0":
+        response.headers["Content-Length"] = str(mib * 1024 * 1024)
     if request.args.get("unbuffered") == "1":
         response.headers["X-Accel-Buffering"] = "no"
     return response
