@@ -719,9 +719,15 @@ def in_process_summary(results: list[dict]) -> dict:
     }
 
 
+# The open-loop generator stands in for clients on other machines: it runs in a scope of its own
+# in system.slice, as the served stack does, so that a converge's tasks (docker exec puts them at
+# the top of the container's cgroup) delay requests, not the generator's own clock; pinned like wrk.
+OPEN_LOOP = ("systemd-run", "--scope", "--quiet", "taskset", "-c", LOAD_CPU, "python3")
+
+
 def measure_open_loop(target: Target, rate: float, seconds: float) -> dict:
     output = inside(
-        "taskset", "-c", LOAD_CPU, "python3", f"{REMOTE}/container/openloop.py",
+        *OPEN_LOOP, f"{REMOTE}/container/openloop.py",
         "--port", str(target.port), "--host-header", target.host, "--rate", f"{rate:.0f}",
         "--seconds", str(seconds), "--connections", str(CONNECTIONS),
     )  # fmt: skip
@@ -916,6 +922,10 @@ def ablation_variants(access_log: str = ABLATION_ACCESS_LOG) -> list[Variant]:
         Variant("post-buffering", "uwsgi", "post-buffering", "removed",
                 ini=ini_drop("post-buffering")),
         Variant("lazy-apps", "uwsgi", "lazy-apps", "true", ini=ini_set("lazy-apps", "true")),
+        # Each worker pinned to one CPU (uWSGI spreads them over the CPUs in turn): fewer
+        # migrations between CPUs, but a busy CPU no longer hands its worker's request on.
+        Variant("cpu-affinity", "uwsgi", "cpu-affinity", "1: each worker pinned to one CPU",
+                ini=ini_set("cpu-affinity", "1")),
     ]  # fmt: skip
 
 
@@ -1075,9 +1085,8 @@ class BackgroundLoad:
 
     def __init__(self, rate: float, limit_seconds: float) -> None:
         self.process = subprocess.Popen(
-            ["docker", "exec", NAME, "taskset", "-c", LOAD_CPU, "python3",
-             f"{REMOTE}/container/openloop.py", "--host-header", APP_HOST,
-             "--rate", f"{rate:.0f}", "--seconds", str(limit_seconds),
+            ["docker", "exec", NAME, *OPEN_LOOP, f"{REMOTE}/container/openloop.py",
+             "--host-header", APP_HOST, "--rate", f"{rate:.0f}", "--seconds", str(limit_seconds),
              "--connections", str(CONNECTIONS)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
@@ -1490,7 +1499,7 @@ def install_wrk() -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=30, help="seconds of each wrk run")
+    parser.add_argument("--duration", type=int, default=20, help="seconds of each wrk run")
     parser.add_argument("--runs", type=int, default=5, help="wrk runs of each target")
     parser.add_argument(
         "--warmup", type=int, default=5, help="seconds of wrk before the runs (0: none)"

@@ -72,6 +72,13 @@ def pyplot() -> Any:
     return plt
 
 
+def busy_note(figures: dict) -> str:
+    """ ", CPUs N % busy" for an open-loop run that read it (older results did not)."""
+    if "cpus_busy" not in figures:
+        return ""
+    return f", CPUs {figures['cpus_busy'] * 100:.0f} % busy"
+
+
 def number(value: float) -> str:
     return f"{value:,.0f}"
 
@@ -462,9 +469,31 @@ class Report:
             [
                 what,
                 f"p99 {ms(o['p99_ms'])} ms (p50 {ms(o['p50_ms'])}) at "
-                f"{number(o['target_rate'])} req/s due, {number(o['achieved_rate'])} answered",
+                f"{number(o['target_rate'])} req/s due, {number(o['achieved_rate'])} answered"
+                + busy_note(o),
                 "met" if met else "**missed**",
             ]
+        ]
+
+    def generator_cost(self) -> list[str]:
+        """What the open-loop runs cost the machine, next to the stack they load."""
+        runs = [
+            (share, key, o)
+            for share, by_key in self.open_loop.items()
+            for key, o in by_key.items()
+            if "cpus_busy" in o
+        ]
+        if not runs:
+            return []
+        parts = [
+            f"{self.label(key)} at {share} %: {o['generator_cpu_us_per_request']:.1f} µs, CPUs "
+            f"{o['cpus_busy'] * 100:.0f} % busy"
+            for share, key, o in runs
+        ]
+        return [
+            "The generator shares the machine's CPUs with the stacks; its own CPU time per request "
+            "answered and how busy all CPUs were over each run (wrk's CPU per request is in "
+            f'"Where the CPU goes"): {"; ".join(parts)}.'
         ]
 
     def generator_held(self) -> list[str]:
@@ -509,8 +538,8 @@ class Report:
             "These stacks answered fewer requests than were due (the generator's own lateness",
             "is in the last column): next to the generator, which shares the CPUs with them, they",
             "ran above their capacity at that rate, so their p99 is that of a growing queue rather",
-            "than the latency at that share of their maximum (presumably this Python generator",
-            "costs more CPU per request than wrk, whose maximum the rate is taken from):",
+            "than the latency at that share of their maximum (wrk's maximum, which the rate is",
+            "taken from, left the generator's extra CPU per request out; see its cost below):",
             "",
             *behind,
         ]
@@ -539,6 +568,10 @@ class Report:
                         ms(o["max_ms"]),
                         f"{o['errors']} / {o['non_2xx']}",
                         ms(o["lateness_p99_ms"]),
+                        f"{o['generator_cpu_us_per_request']:.1f}"
+                        if "generator_cpu_us_per_request" in o
+                        else "-",
+                        f"{o['cpus_busy'] * 100:.0f} %" if "cpus_busy" in o else "-",
                     ]
                 )
         return table(
@@ -554,6 +587,8 @@ class Report:
                 "max ms",
                 "errors / non-2xx",
                 "generator's own lateness, p99 ms",
+                "generator CPU µs/req",
+                "CPUs busy",
             ],
             rows,
         )
@@ -910,7 +945,13 @@ class Report:
             "results": self.results_table(),
             "peer_commands": self.peer_commands(),
             "body_check": self.body_check(),
-            "open_loop_table": [*self.open_loop_table(), "", *self.open_loop_notes()],
+            "open_loop_table": [
+                *self.open_loop_table(),
+                "",
+                *self.open_loop_notes(),
+                "",
+                *self.generator_cost(),
+            ],
             "cpu": self.cpu_table(),
             "memory": self.memory_section(),
             "ablation": self.ablation_section(),

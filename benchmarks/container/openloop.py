@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import selectors
 import signal
 import socket
@@ -66,6 +67,19 @@ class Connection:
             return None
         self.buffer = self.buffer[body_end:]
         return int(status_line.split(" ", 2)[1]), headers.get("connection") != "close"
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of the machine's CPUs so far, from /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def percentile(ordered: list[float], fraction: float) -> float:
@@ -149,7 +163,9 @@ class OpenLoop:
     def stop(self, _signum: int, _frame: object) -> None:
         self.stopping = True
 
-    def summary(self, rate: float, elapsed: float) -> dict:
+    def summary(self, rate: float, elapsed: float, cpu: dict | None = None) -> dict:
+        """The figures of the run; CPU: the generator's own CPU seconds and the machine's busy
+        share over the run (what the rate cost next to the stack it loaded)."""
         if not self.latencies:
             raise RuntimeError("no response at all")
         latencies = sorted(self.latencies)
@@ -173,6 +189,7 @@ class OpenLoop:
             # values mean it could not keep the rate itself.
             "lateness_p99_ms": percentile(sorted(self.lateness), 0.99) * 1000,
             "by_second": self.by_second(),
+            **(cpu or {}),
         }
 
     def by_second(self) -> list[list[float]]:
@@ -200,8 +217,18 @@ def main() -> None:
     args = parser.parse_args()
     load = OpenLoop((args.address, args.port), args.host_header, args.path, args.connections)
     signal.signal(signal.SIGTERM, load.stop)
+    busy_before, total_before = cpu_ticks()
+    own_before = own_cpu_seconds()
     elapsed = load.run(args.rate, args.seconds)
-    print(json.dumps({**load.summary(args.rate, elapsed), "connections": args.connections}))
+    busy, total = cpu_ticks()
+    cpu = {
+        "generator_cpu_us_per_request": (own_cpu_seconds() - own_before)
+        * 1e6
+        / max(1, len(load.latencies)),
+        "cpus_busy": (busy - busy_before) / max(1, total - total_before),
+    }
+    summary = load.summary(args.rate, elapsed, cpu)
+    print(json.dumps({**summary, "connections": args.connections}))
 
 
 if __name__ == "__main__":

@@ -79,6 +79,8 @@ def open_loop(rate: float, answered: float, p50: float, p99: float) -> dict:
         "non_2xx": 0,
         "unanswered": 0,
         "lateness_p99_ms": 0.5,
+        "generator_cpu_us_per_request": 21.5,
+        "cpus_busy": 0.5 + answered / 20000,
     }
 
 
@@ -385,7 +387,7 @@ def test_the_stack_cpu_against_three_times_the_apps_own() -> None:
 
 def test_the_p99_goal_at_80_percent_met_only_when_kept_up_and_fast() -> None:
     assert goals(results())[P99_GOAL] == [
-        "p99 3000.00 ms (p50 900.00) at 5,600 req/s due, 4,900 answered",
+        "p99 3000.00 ms (p50 900.00) at 5,600 req/s due, 4,900 answered, CPUs 74 % busy",
         "**missed**",
     ]
     data = results()
@@ -408,6 +410,10 @@ def test_the_open_loop_table_and_who_fell_behind() -> None:
     assert "- pyops.uwsgi defaults at 80 %: 4,900 of 5,600 req/s answered." in notes
     assert "at 50 %" not in notes
     assert "80 %" not in notes.split("\n\n", maxsplit=1)[0]  # the explanation names no share itself
+    assert lines[5].endswith("| 0.50 | 21.5 | 74 % |")
+    cost = done.generator_cost()[0]
+    assert "pyops.uwsgi defaults at 80 %: 21.5 µs, CPUs 74 % busy" in cost
+    assert "CPUs 74 % busy" in "".join(map(str, done.latency_rows("defaults")))
 
 
 def test_the_generator_held_the_rate_or_did_not() -> None:
