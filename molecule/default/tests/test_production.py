@@ -93,25 +93,28 @@ def test_stats_socket_is_for_the_ops_group_only(host, app):
     assert host.run("/usr/local/bin/uwsgitop --help").rc == 0
 
 
-def _cpu_shares(host, pid):
-    """cpu.shares of the cgroup v1 cpu controller's group PID is in (the test hosts run v1)."""
-    line = next(
-        x
-        for x in host.file(f"/proc/{pid}/cgroup").content_string.splitlines()
-        if x.split(":")[1] in {"cpu", "cpu,cpuacct"}
-    )
-    return int(host.file(f"/sys/fs/cgroup/cpu{line.split(':', 2)[2]}/cpu.shares").content_string)
+def _cpu_group(host, pid):
+    """The group of the cgroup v1 cpu controller PID is in (the test hosts run v1)."""
+    lines = host.file(f"/proc/{pid}/cgroup").content_string.splitlines()
+    return next(x.split(":", 2)[2] for x in lines if x.split(":")[1] in {"cpu", "cpu,cpuacct"})
+
+
+def _cpu_shares(host, group):
+    return int(host.file(f"/sys/fs/cgroup/cpu{group}/cpu.shares").content_string)
 
 
 @pytest.mark.parametrize("app", APPS)
 def test_serving_processes_outweigh_a_deploys_tasks(host, app):
-    # uwsgi_system_slice_cpu_weight (1000): the apps' masters and nginx, in system.slice, weigh
-    # ten times what a session's process does (this test's own shell, as Ansible's tasks).
+    # uwsgi_system_slice_cpu_weight (1000): the app's master and nginx are in system.slice, which
+    # weighs ten times what a session's process does (this test's own cat, as Ansible's tasks).
     assert host.check_output("systemctl show system.slice -p CPUWeight") == "CPUWeight=1000"
     nginx = host.check_output("systemctl show nginx -p MainPID --value")
+    session = _cpu_group(host, "self")
+    slice_group = f"{session.rstrip('/')}/system.slice"
+    assert _cpu_shares(host, slice_group) == 10240
+    assert _cpu_shares(host, session) < 10240
     for pid in (master_pid(host, app), nginx):
-        assert _cpu_shares(host, pid) == 10240, pid
-    assert _cpu_shares(host, "self") < 10240
+        assert _cpu_group(host, pid).startswith(slice_group), pid
 
 
 @pytest.mark.parametrize("app", APPS)
