@@ -152,11 +152,11 @@ def request_log(ini: str) -> str:
 # The peers: gunicorn and Granian, from one virtualenv with the app's requirements, each with as
 # many workers as the defaults' processes, in a transient unit of its own (pyops-bench-KEY).
 PEERS_VENV = f"{REMOTE}/peers-venv"
-# Granian behind a reverse proxy, as its README says: the blocking threads (the threads that run
-# the app, per worker) limit the concurrency, few of them for an app that answers in a millisecond
-# and does no I/O (its own example: "any backpressure value above 2 wouldn't probably make any
-# difference"); the backpressure (connections per worker) stays at its default, backlog ÷ workers
-# (1024 ÷ 4 = 256 here), above the keep-alive connections nginx holds open to it.
+# Granian behind a reverse proxy, as we read its README's "Workers and threads" and "Backpressure":
+# the blocking threads (the threads that run the app, per worker) limit the concurrency, few of
+# them for an app that answers in a millisecond and does no I/O; the backpressure (connections per
+# worker) stays at its default, backlog ÷ workers (1024 ÷ 4 = 256 here), above the keep-alive
+# connections nginx holds open to it.
 GRANIAN_BLOCKING_THREADS = 2
 GRANIAN_UPSTREAM = "pyops_bench_granian"
 UPSTREAM_KEEPALIVE = CONNECTIONS  # idle keep-alive connections to Granian each nginx worker keeps
@@ -1002,9 +1002,7 @@ def ablation_stage(args: argparse.Namespace, results: Results, record: dict, vas
     """Every variant served at once, measured in interleaved rounds like the stacks."""
     # The comparison stacks are done; their memory goes to the variants' uWSGI instances, and the
     # container may have more than a t3.micro's: this many instances at once would not fit.
-    stop_units("pyops-bench-one", "pyops-bench-threads", "pyops-bench-five",
-               "pyops-bench-gunicorn", "pyops-bench-gunicorn-uwsgi", "pyops-bench-granian",
-               "pyops-bench-tcp")  # fmt: skip
+    stop_units("pyops-bench-*")  # every comparison stack; the variants' units start below
     if args.memory_limit:
         limit = str(4 * args.memory_limit)
         run("docker", "update", "--memory", limit, "--memory-swap", limit, NAME)

@@ -72,11 +72,14 @@ def pyplot() -> Any:
     return plt
 
 
+def busy(figures: dict) -> str:
+    """ "N %" of the machine's CPUs busy over an open-loop run; "-" where older results lack it."""
+    return f"{figures['cpus_busy'] * 100:.0f} %" if "cpus_busy" in figures else "-"
+
+
 def busy_note(figures: dict) -> str:
     """ ", CPUs N % busy" for an open-loop run that read it (older results did not)."""
-    if "cpus_busy" not in figures:
-        return ""
-    return f", CPUs {figures['cpus_busy'] * 100:.0f} % busy"
+    return f", CPUs {busy(figures)} busy" if "cpus_busy" in figures else ""
 
 
 def number(value: float) -> str:
@@ -487,7 +490,7 @@ class Report:
             return []
         parts = [
             f"{self.label(key)} at {share} %: {o['generator_cpu_us_per_request']:.1f} µs, CPUs "
-            f"{o['cpus_busy'] * 100:.0f} % busy"
+            f"{busy(o)} busy"
             for share, key, o in runs
         ]
         return [
@@ -571,7 +574,7 @@ class Report:
                         f"{o['generator_cpu_us_per_request']:.1f}"
                         if "generator_cpu_us_per_request" in o
                         else "-",
-                        f"{o['cpus_busy'] * 100:.0f} %" if "cpus_busy" in o else "-",
+                        busy(o),
                     ]
                 )
         return table(
