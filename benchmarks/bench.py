@@ -90,6 +90,7 @@ STAGES = {
     "stacks": "starting the comparison stacks behind nginx",
     "closed_loop": "wrk on every stack (closed loop)",
     "memory": "the memory of each stack",
+    "profile": "where the defaults' CPU goes, by code (perf)",
     "in_process": "the app in-process",
     "open_loop": "latency at 50 % and 80 % of the maximum rate (open loop)",
     "ablation": "the ablation (one setting toggled at a time)",
@@ -122,6 +123,7 @@ class Target:
     journal: str = ""  # the syslog identifier of a uWSGI on the collection's logger
     upstream: str = ""  # an nginx upstream block the location passes to (http level)
     command: str = ""  # the server's command line (the peers), for the page
+    block: str = ""  # a whole server block instead of one made from location (a copy of the site)
 
     @property
     def url(self) -> str:
@@ -222,7 +224,10 @@ def peer_targets(workers: int) -> list[Target]:
     ]
 
 
-def fixed_targets(ceiling_body: str, vassal: str, workers: int) -> list[Target]:
+def fixed_targets(ceiling_body: str, vassal: str, workers: int, site_block: str) -> list[Target]:
+    """The stacks every run measures; site_block is the deployed site's server block, which the
+    defaults on TCP are served through (a copy of it passing to TCP), so that only the socket
+    differs from the defaults."""
     body = ceiling_body.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     targets = [
         Target(
@@ -255,8 +260,8 @@ def fixed_targets(ceiling_body: str, vassal: str, workers: int) -> list[Target]:
             "tcp",
             8086,
             request_log(vassal),
-            uwsgi_location(TCP_ADDRESS),
             journal=f"uwsgi-{APP}-tcp",
+            block=site_copy(site_block, 8086, TCP_ADDRESS),
         ),
     ]
     return targets
@@ -480,7 +485,11 @@ def nginx_server_blocks(targets: list[Target]) -> str:
         "# Bench-only server blocks (benchmarks/bench.py), on loopback, in a throwaway container."
     ]
     blocks += [target.upstream for target in targets if target.upstream]
-    blocks += [server_block_of(target) for target in targets if target.location]
+    blocks += [
+        target.block or server_block_of(target)
+        for target in targets
+        if target.location or target.block
+    ]
     return "\n".join(blocks) + "\n"
 
 
@@ -611,14 +620,18 @@ def cpu_time() -> dict[str, int]:
     return json.loads(inside("python3", f"{REMOTE}/container/cputime.py"))
 
 
-def wrk(target: Target, seconds: int) -> dict:
-    """One wrk run, and the CPU time each process name spent per request meanwhile."""
-    command = shlex.join(
+def wrk_command(target: Target, seconds: int) -> str:
+    return shlex.join(
         [
             "taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s",
             "--latency", "-H", f"Host: {target.host}", target.url,
         ]
     )  # fmt: skip
+
+
+def wrk(target: Target, seconds: int) -> dict:
+    """One wrk run, and the CPU time each process name spent per request meanwhile."""
+    command = wrk_command(target, seconds)
     before = cpu_time()
     # The shell's own stat line last: its children's CPU time (fields 16, 17) is wrk's.
     output = inside("sh", "-c", f'{command} && echo "$(cat /proc/$$/stat)"')
@@ -694,21 +707,40 @@ def worker_recycles(target: Target, since: float) -> int | None:
 
 
 def measure_in_process(
-    runs: int, seconds: float, progress: Callable[[dict], None] = lambda _summary: None
-) -> dict:
-    """The app's own calls/s: its WSGI callable called in a loop, as the app's user, on one CPU.
-    progress gets the summary of the runs so far after each run."""
-    results: list[dict] = []
+    runs: int,
+    seconds: float,
+    record: dict,
+    progress: Callable[[dict, dict], None] = lambda _python, _embedded: None,
+) -> tuple[dict, dict]:
+    """The app's own calls/s: its WSGI callable called in a loop, as the app's user, on one CPU,
+    in the virtualenv's python and in uWSGI's embedded interpreter (the collection's plugin for
+    that Python, which links libpython: --pyrun), a run of each in turn. progress gets the
+    summaries of the runs so far after each pair."""
+    arguments = ["--code", APP_CODE, "--host-header", APP_HOST, "--seconds", str(seconds)]
+    python = record["default_python"]
+    commands = {
+        "python": [f"{APP_VENV}/bin/python", f"{REMOTE}/container/inprocess.py", *arguments],
+        "embedded": [
+            record["binary"], "--plugins-dir", record["plugin_dir"],
+            "--plugin", record["plugins"][python], "--virtualenv", APP_VENV,
+            "--pyrun", f"{REMOTE}/container/inprocess.py", "--pyargv", shlex.join(arguments),
+        ],
+    }  # fmt: skip
+    results: dict[str, list[dict]] = {kind: [] for kind in commands}
     for number in range(1, runs + 1):
-        output = inside(
-            "runuser", "-u", APP, "--", "env", "PYTHONDONTWRITEBYTECODE=1",
-            "taskset", "-c", LOAD_CPU, f"{APP_VENV}/bin/python", f"{REMOTE}/container/inprocess.py",
-            "--code", APP_CODE, "--host-header", APP_HOST, "--seconds", str(seconds),
-        )  # fmt: skip
-        results.append(json.loads(output))
-        log(f"in-process {number}/{runs}: {results[-1]['calls_per_second']:.0f} calls/s")
-        progress(in_process_summary(results))
-    return in_process_summary(results)
+        for kind, command in commands.items():
+            line = shlex.join(
+                ["runuser", "-u", APP, "--", "env", "PYTHONDONTWRITEBYTECODE=1",
+                 "taskset", "-c", LOAD_CPU, *command]
+            )  # fmt: skip
+            # uWSGI sends the script's stdout where its log goes (stderr), after its banner: the
+            # figures are the last line of both streams.
+            output = inside("sh", "-c", f"{line} 2>&1")
+            results[kind].append(json.loads(output.strip().rpartition("\n")[2]))
+            rate = results[kind][-1]["calls_per_second"]
+            log(f"in-process ({kind}) {number}/{runs}: {rate:.0f} calls/s")
+        progress(in_process_summary(results["python"]), in_process_summary(results["embedded"]))
+    return in_process_summary(results["python"]), in_process_summary(results["embedded"])
 
 
 def in_process_summary(results: list[dict]) -> dict:
@@ -779,6 +811,54 @@ def measure_memory(targets: list[Target], vassal: str) -> dict:
         pss = sum(p["pss_kib"] for p in stack["processes"]) / 1024
         log(f"memory {key}: {len(stack['processes'])} processes, PSS {pss:.1f} MiB in all")
     return found
+
+
+# --- The profile ----------------------------------------------------------------------------------
+#
+# perf (Debian's linux-perf) samples every CPU at PERF_HZ while wrk loads the defaults once, as in
+# the closed loop; benchmarks/container/profile.py counts the samples by process and by code
+# (kernel, Python, uWSGI's own, libc and the loader). A sample stands for 1/PERF_HZ of one CPU.
+
+PERF_HZ = 999  # not a multiple of the kernel's tick, so sampling does not lock to it
+PERF_DATA = f"{REMOTE}/perf.data"  # on the container's disk: /tmp is a tmpfs, counted as memory
+
+
+def profile_defaults(targets: list[Target], seconds: int) -> dict:
+    """The profile of one wrk run on the defaults; {"error": ...} where perf cannot record here
+    (a kernel or a container that refuses perf_event_open): the other figures stand without it."""
+    target = next(t for t in targets if t.kind == "defaults")
+    apt_install("linux-perf")
+    done = subprocess.run(
+        [
+            "docker", "exec", NAME, "perf", "record", "-a", "-F", str(PERF_HZ), "-o", PERF_DATA,
+            "--", "sh", "-c", wrk_command(target, seconds),
+        ],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        error = next((line for line in lines if "perf_event" in line or "rror" in line), None)
+        log(f"perf could not record ({done.returncode}): {error or lines[-1:] or 'no output'}")
+        return {"error": error or (lines[-1] if lines else f"exit status {done.returncode}")}
+    samples = json.loads(inside("python3", f"{REMOTE}/container/profile.py", PERF_DATA))
+    inside("rm", "-f", PERF_DATA)
+    measured = parse_wrk(done.stdout)
+    us = {
+        group: {code: n * 1_000_000 / PERF_HZ / measured["requests"] for code, n in codes.items()}
+        for group, codes in samples["groups"].items()
+    }
+    spent = {code: round(value, 1) for code, value in us.get("uwsgi", {}).items()}
+    log(f"profile {target.label}: {measured['rps']:.0f} req/s; uWSGI µs per request {spent}")
+    return {
+        "target": target.key,
+        "hz": PERF_HZ,
+        "seconds": seconds,
+        "requests": measured["requests"],
+        "rps": measured["rps"],
+        "samples": samples,
+        "us_per_request": us,
+        "perf": inside("perf", "--version").strip(),
+    }
 
 
 # --- The ablation ---------------------------------------------------------------------------------
@@ -964,8 +1044,9 @@ def server_block(site: str) -> str:
     raise ValueError("the site has no server block with uwsgi_pass")
 
 
-def site_copy(block: str, port: int, socket: str) -> str:
-    """The server block on 127.0.0.1:port, the default server there, passing to socket."""
+def site_copy(block: str, port: int, upstream: str) -> str:
+    """The server block on 127.0.0.1:port, the default server there, passing to upstream (as
+    uwsgi_pass takes it: unix:PATH or HOST:PORT)."""
     lines = []
     for line in block.splitlines():
         directive = line.strip()
@@ -974,7 +1055,7 @@ def site_copy(block: str, port: int, socket: str) -> str:
                 lines.append(f"    listen 127.0.0.1:{port};")
             continue
         if directive.startswith("uwsgi_pass "):
-            lines.append(line[: line.index("uwsgi_pass ")] + f"uwsgi_pass unix:{socket};")
+            lines.append(line[: line.index("uwsgi_pass ")] + f"uwsgi_pass {upstream};")
             continue
         lines.append(line)
     return "\n".join(lines)
@@ -1024,7 +1105,7 @@ def ablation_stage(args: argparse.Namespace, results: Results, record: dict, vas
     blocks = []
     targets = []
     for port, variant in enumerate(variants, start=ABLATION_PORT):
-        copy = site_copy(block, port, f"/run/{variant.unit}/app.sock")
+        copy = site_copy(block, port, f"unix:/run/{variant.unit}/app.sock")
         blocks.append((variant.site or (lambda b: b))(copy))
         label = f"{variant.setting} ({variant.change})"
         targets.append(Target(variant.key, label, "ablation", port, "", location="-"))
@@ -1369,11 +1450,16 @@ def bench(args: argparse.Namespace, results: Results) -> None:
         closed = closed_loop_stage(args, results, targets)
     with results.stage("memory"):
         results.update(memory=measure_memory(targets, vassal))
+    with results.stage("profile"):
+        results.update(profile=profile_defaults(targets, args.duration))
     with results.stage("in_process"):
         measure_in_process(
             args.runs,
             args.in_process_seconds,
-            lambda in_process: results.update(in_process=in_process),
+            record,
+            lambda python, embedded: results.update(
+                in_process=python, in_process_embedded=embedded
+            ),
         )
     with results.stage("open_loop"):
         # Each uWSGI stack at its share of its own maximum; the ceiling at the defaults' rate
@@ -1424,14 +1510,15 @@ def stacks_stage(args: argparse.Namespace, results: Results) -> tuple[list[Targe
     body = inside("curl", "-sS", "-H", f"Host: {APP_HOST}", "http://127.0.0.1/")
 
     log("installing wrk; copying the bench's files")
-    install_wrk()
+    apt_install("wrk")
     inside("mkdir", "-p", REMOTE)
     for part in ("container", "tutorials", "peers-requirements.txt"):
         run("docker", "cp", str(BENCH / part), f"{NAME}:{REMOTE}/")
     # wrk2 would measure latency at a fixed rate; Debian does not package it (checked each run).
     results.update(wrk2_in_debian=succeeds("docker", "exec", NAME, "apt-cache", "show", "wrk2"))
 
-    targets = fixed_targets(body, vassal, workers)
+    site = inside("cat", f"/etc/nginx/sites-enabled/{APP}.conf")
+    targets = fixed_targets(body, vassal, workers, server_block(site))
     targets += candidate_targets() if args.candidates else []
     start_alternatives(record, workers, vassal)
     put(NGINX_CONF, nginx_server_blocks(targets))
@@ -1474,12 +1561,13 @@ def measured_targets(targets: list[Target], closed: dict, measuring: float) -> l
     ]
 
 
-def install_wrk() -> None:
-    """apt-get install wrk, waiting for apt's archive lock while another instance holds it (the
-    archive is the apt cache the Molecule scenarios share, and they may be installing meanwhile)."""
+def apt_install(package: str) -> None:
+    """apt-get install a package, waiting for apt's archive lock while another instance holds it
+    (the archive is the apt cache the Molecule scenarios share, and they may be installing
+    meanwhile)."""
     for _attempt in range(60):
         done = subprocess.run(
-            ["docker", "exec", NAME, "apt-get", "install", "-y", "-q", "wrk"],
+            ["docker", "exec", NAME, "apt-get", "install", "-y", "-q", package],
             capture_output=True,
             text=True,
             check=False,
@@ -1491,7 +1579,7 @@ def install_wrk() -> None:
         log("apt's lock is held (the shared apt cache): waiting")
         time.sleep(5)
     raise RuntimeError(
-        f"apt-get install wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}"
+        f"apt-get install {package} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
     )
 
 

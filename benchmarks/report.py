@@ -62,6 +62,17 @@ CPU_COLUMNS = {
 }
 
 
+# The profile's process groups and kinds of code (benchmarks/container/profile.py), as named here.
+PROFILE_GROUPS = {"uwsgi": "uWSGI", "nginx": "nginx", "wrk": "wrk", "other": "the rest"}
+PROFILE_CODES = {
+    "python": "Python (libpython)",
+    "own": "its own code (binary; uWSGI's plugins)",
+    "libc": "libc, loader",
+    "kernel": "kernel",
+    "other": "other libraries",
+}
+
+
 def pyplot() -> Any:
     """matplotlib's pyplot, drawing to files only."""
     import matplotlib  # noqa: PLC0415 (only the chart needs it; the sections are tested without)
@@ -144,10 +155,14 @@ class Report:
         self.ceiling = ceiling["rps"]["median"] if ceiling else None
         in_process = results.get("in_process")
         self.in_process = in_process["calls_per_second"] if in_process else None
+        embedded = results.get("in_process_embedded")  # runs from before it had none
+        self.embedded = embedded["calls_per_second"] if embedded else None
         self.open_loop = open_loop_by_share(results)
         # Files written before the bench kept partial results were complete or not written at all.
         self.done = results.get("stages_done", list(STAGES))
-        self.missing = [stage for stage in STAGES if stage not in self.done]
+        # A complete run of a bench that had fewer stages lacks the later ones: not missing.
+        complete = results.get("complete", "stages_done" not in results)
+        self.missing = [] if complete else [s for s in STAGES if s not in self.done]
         self.problems: list[str] = []
 
     def rate(self, kind: str) -> tuple[str, float] | None:
@@ -265,11 +280,10 @@ class Report:
                     "-" if t["worker_recycles"] is None else str(t["worker_recycles"]),
                 ]
             )
-        calls = self.in_process
-        if calls is not None:
+        for key, title, calls in self.in_process_kinds():
             rows.append(
                 [
-                    "app in-process, one CPU (calls/s, no server)",
+                    f"{title}, one CPU (calls/s, no server)",
                     "-",
                     number(calls["median"]),
                     f"{number(calls['min'])}-{number(calls['max'])}",
@@ -277,7 +291,7 @@ class Report:
                     "",
                     self.times_ceiling(calls["median"]),
                     ratio(defaults / calls["median"]),
-                    f"- / {self.r['in_process']['non_2xx']}",
+                    f"- / {self.r[key]['non_2xx']}",
                     "-",
                 ]
             )
@@ -316,11 +330,11 @@ class Report:
                     f"{t['rps']['median'] * total / (cpus * 10_000):.0f} %",
                 ]
             )
-        if self.in_process is not None:
-            app_us = 1_000_000 / self.in_process["median"]
+        for _key, title, calls in self.in_process_kinds():
+            app_us = 1_000_000 / calls["median"]
             rows.append(
                 [
-                    "app in-process (calls, no server)",
+                    f"{title} (calls, no server)",
                     "-",
                     f"{app_us:.1f}",
                     "-",
@@ -595,6 +609,79 @@ class Report:
             ],
             rows,
         )
+
+    def in_process_kinds(self) -> list[tuple[str, str, dict]]:
+        """The in-process measurements this run has: results key, title, calls/s summary."""
+        kinds = [
+            ("in_process", "app in-process", self.in_process),
+            ("in_process_embedded", "app in-process in uWSGI's embedded Python", self.embedded),
+        ]
+        return [(key, title, calls) for key, title, calls in kinds if calls is not None]
+
+    def embedded_cost(self) -> list[str]:
+        """The app's own call in uWSGI's embedded interpreter against the virtualenv's python."""
+        if self.in_process is None or self.embedded is None:
+            return []
+        python = 1_000_000 / self.in_process["median"]
+        embedded = 1_000_000 / self.embedded["median"]
+        return [
+            "",
+            f"The app's own call, in-process on one CPU: {python:.1f} µs in the virtualenv's "
+            f"python, {embedded:.1f} µs in uWSGI's embedded interpreter "
+            f"({embedded / python - 1:+.0%}; the same script run by the collection's plugin with "
+            "`--pyrun`). Debian's python executable has the interpreter linked into it; the "
+            "plugin calls it in the shared library libpython. Granian and gunicorn run in the "
+            "python executable.",
+        ]
+
+    def profile_section(self) -> list[str]:
+        profile = self.r.get("profile")
+        if not profile:
+            return self.not_measured("profile")
+        if "error" in profile:
+            return [f"Not measured: perf could not record in this container: `{profile['error']}`."]
+        us = profile["us_per_request"]
+        rows = []
+        for group, title in PROFILE_GROUPS.items():
+            codes = us.get(group, {})
+            if not codes:
+                continue
+            rows.append(
+                [
+                    title,
+                    *(f"{codes.get(code, 0):.1f}" for code in PROFILE_CODES),
+                    f"{sum(codes.values()):.1f}",
+                ]
+            )
+        samples = profile["samples"]
+        idle = samples["idle"] / samples["total"] if samples["total"] else 0
+        lines = [
+            f"`perf record -a -F {profile['hz']}` ({profile['perf']}) on every CPU for one wrk "
+            f"run of {profile['seconds']} s on the {self.label(profile['target'])} "
+            f"({number(profile['rps'])} req/s, {number(profile['requests'])} requests), its "
+            "samples counted by `benchmarks/container/profile.py` by process and by the code they "
+            "ran: µs of CPU per request (a sample is 1/"
+            f"{profile['hz']} s of one CPU).",
+            "",
+            *table(["process", *PROFILE_CODES.values(), "total µs"], rows),
+            "",
+            f"The CPUs were idle in {idle:.0%} of the samples.",
+        ]
+        server = us.get("uwsgi", {})
+        if server:
+            outside = sum(v for code, v in server.items() if code != "python")
+            lines += [
+                "",
+                f"Of uWSGI's {sum(server.values()):.1f} µs per request, "
+                f"{server.get('python', 0):.1f} µs ran in the Python interpreter (the app, and the "
+                "plugin's calls into Python to build each request's environ and read the "
+                f"response) and {outside:.1f} µs outside it: "
+                f"{server.get('kernel', 0):.1f} in the kernel (accepting nginx's connection, "
+                f"reading, writing, closing it, waking and switching), "
+                f"{server.get('own', 0):.1f} in uWSGI's own code and "
+                f"{server.get('libc', 0):.1f} in libc and the loader.",
+            ]
+        return lines + self.embedded_cost()
 
     def memory_section(self) -> list[str]:
         memory = self.r.get("memory")
@@ -957,6 +1044,7 @@ class Report:
             ],
             "cpu": self.cpu_table(),
             "memory": self.memory_section(),
+            "profile": self.profile_section(),
             "ablation": self.ablation_section(),
             "converge": self.converge_section(),
             "redeploy": self.redeploy_section(),
@@ -1008,13 +1096,13 @@ class Report:
             )
             for t in self.targets
         ]
-        if self.in_process is not None:
+        for _key, title, calls in self.in_process_kinds():
             bars.append(
                 (
-                    "app in-process, one CPU (calls/s)",
-                    self.in_process["median"],
-                    self.in_process["min"],
-                    self.in_process["max"],
+                    f"{title}, one CPU (calls/s)",
+                    calls["median"],
+                    calls["min"],
+                    calls["max"],
                     KIND_COLOURS["in_process"],
                 )
             )

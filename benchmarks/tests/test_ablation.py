@@ -76,7 +76,7 @@ def test_the_server_block_is_the_one_that_passes_to_uwsgi() -> None:
 
 
 def test_a_copy_listens_on_its_port_alone_and_passes_to_its_socket() -> None:
-    copy = bench.site_copy(bench.server_block(SITE), 8100, "/run/x/app.sock")
+    copy = bench.site_copy(bench.server_block(SITE), 8100, "unix:/run/x/app.sock")
     assert [line for line in lines(copy) if line.startswith("listen")] == ["listen 127.0.0.1:8100;"]
     assert "server_name" not in copy
     assert "uwsgi_pass unix:/run/x/app.sock;" in lines(copy)
@@ -89,9 +89,19 @@ def test_a_copy_listens_on_its_port_alone_and_passes_to_its_socket() -> None:
     assert [line for line in lines(copy) if not line.startswith(("listen", "uwsgi_pass"))] == kept
 
 
+def test_the_defaults_on_tcp_are_served_through_a_copy_of_the_site_that_differs_in_the_socket() -> (
+    None
+):
+    site = bench.server_block(SITE)
+    tcp = {t.key: t for t in bench.fixed_targets("hi", "[uwsgi]\n", 2, site)}["tcp"]
+    assert tcp.block == bench.site_copy(site, tcp.port, bench.TCP_ADDRESS)
+    assert f"uwsgi_pass {bench.TCP_ADDRESS};" in lines(tcp.block)
+    assert bench.nginx_server_blocks([tcp]).count(tcp.block) == 1
+
+
 def test_each_site_variant_changes_only_its_setting() -> None:
     variants = {v.slug: v for v in bench.ablation_variants("/var/log/nginx/bench.log")}
-    copy = bench.site_copy(bench.server_block(SITE), 8100, "/run/x/app.sock")
+    copy = bench.site_copy(bench.server_block(SITE), 8100, "unix:/run/x/app.sock")
     headers = variants["headers"].site(copy)
     assert "add_header" not in headers
     assert len(lines(copy)) - len(lines(headers)) == 2
@@ -134,7 +144,7 @@ def test_every_variant_has_a_distinct_key_and_unit_and_changes_something() -> No
     variants = bench.ablation_variants()
     assert variants[0].layer == "baseline"
     assert len({v.key for v in variants}) == len(variants)
-    block = bench.site_copy(bench.server_block(SITE), 8100, "/run/x/app.sock")
+    block = bench.site_copy(bench.server_block(SITE), 8100, "unix:/run/x/app.sock")
     for variant in variants[1:]:
         if variant.layer == "nginx":
             assert variant.ini is None and variant.unit == "pyops-bench-abl-base"

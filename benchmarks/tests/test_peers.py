@@ -32,7 +32,10 @@ PEERS = ("gunicorn", "gunicorn-uwsgi", "granian")
 
 @pytest.fixture
 def targets() -> dict[str, bench.Target]:
-    return {t.key: t for t in bench.fixed_targets("<h1>hi</h1>\n", VASSAL, workers=3)}
+    site = (
+        "server {\n    listen 80;\n    location / {\n        uwsgi_pass unix:/run/a.sock;\n    }\n}"
+    )
+    return {t.key: t for t in bench.fixed_targets("<h1>hi</h1>\n", VASSAL, 3, site)}
 
 
 def test_the_peers_are_fixed_targets_each_on_a_port_of_its_own(targets) -> None:

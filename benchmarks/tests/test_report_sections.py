@@ -24,6 +24,7 @@ ORDER = [
     "stacks",
     "closed_loop",
     "memory",
+    "profile",
     "in_process",
     "open_loop",
     "ablation",
@@ -227,6 +228,11 @@ def results() -> dict:
                 "calls_per_second": {"median": 25000, "min": 24000, "max": 26000},
                 "non_2xx": 0,
             },
+            "in_process_embedded": {
+                "runs": [{"calls_per_second": 20000}],
+                "calls_per_second": {"median": 20000, "min": 19000, "max": 21000},
+                "non_2xx": 0,
+            },
             "open_loop": {
                 "50": {
                     "ceiling": open_loop(3500, 3500, 0.3, 1.2),
@@ -255,6 +261,20 @@ def results() -> dict:
                     "current_bytes": 300 * 2**20,
                     "peak_bytes": 512 * 2**20,
                     "anon_bytes": 100 * 2**20,
+                },
+            },
+            "profile": {
+                "target": "defaults",
+                "hz": 999,
+                "seconds": 30,
+                "requests": 210_000,
+                "rps": 7000.0,
+                "perf": "perf version 6.12",
+                "samples": {"groups": {}, "idle": 60, "total": 600, "unparsed": 0},
+                "us_per_request": {
+                    "uwsgi": {"python": 60.0, "kernel": 14.0, "own": 2.0, "libc": 3.5},
+                    "nginx": {"kernel": 20.0, "own": 6.5, "libc": 2.0},
+                    "wrk": {"kernel": 5.0, "own": 1.0},
                 },
             },
             "ablation": {
@@ -538,11 +558,12 @@ def test_an_ablation_variant_with_errors_is_a_problem() -> None:
 def test_a_run_that_ended_during_memory() -> None:
     data = ended_in("memory", results())
     del data["memory"]["stacks"]["gunicorn"]
-    for later in ("in_process", "open_loop", "ablation"):
+    for later in ("profile", "in_process", "open_loop", "ablation"):
         data.pop(later)
     done = report.Report(data)
     page = done.markdown()
-    assert done.missing == ["memory", "in_process", "open_loop", "ablation", "redeploy"]
+    assert done.missing == ["memory", "profile", "in_process", "open_loop", "ablation", "redeploy"]
+    assert f"Not measured: the run ended before {STAGES['profile']}" in page
     assert f"It failed in {STAGES['memory']}: `RuntimeError: it broke`." in page
     assert "Stages it began: memory: pyops.uwsgi defaults read." in page
     for stage in done.missing:
@@ -743,3 +764,47 @@ def test_a_run_that_ended_before_the_body_check_says_so() -> None:
         f"Not measured: the run ended before {STAGES['stacks']} (see the top of the page)."
     ]
     assert done.peer_commands() == done.body_check()
+
+
+def test_the_profile_gives_each_process_its_cpu_per_request_by_code() -> None:
+    page = report.Report(results()).markdown()
+    assert "| uWSGI | 60.0 | 2.0 | 3.5 | 14.0 | 0.0 | 79.5 |" in page
+    assert "| nginx | 0.0 | 6.5 | 2.0 | 20.0 | 0.0 | 28.5 |" in page
+    assert "idle in 10% of the samples" in page
+    assert "Of uWSGI's 79.5 µs per request, 60.0 µs ran in the Python interpreter" in page
+    assert "and 19.5 µs outside it: 14.0 in the kernel" in page
+
+
+def test_a_profile_perf_could_not_record_says_why_and_the_rest_stands() -> None:
+    data = results()
+    data["profile"] = {"error": "perf_event_open(..., PERF_FLAG_FD_CLOEXEC) failed"}
+    done = report.Report(data)
+    page = done.markdown()
+    assert "perf could not record in this container: `perf_event_open(" in page
+    assert done.problems == [] and "incomplete" not in page
+
+
+def test_a_complete_run_of_a_bench_without_the_profile_stage_is_not_incomplete() -> None:
+    data = results()
+    data.pop("profile")
+    data["stages_done"].remove("profile")
+    done = report.Report(data)
+    assert done.missing == []
+    assert "this run had no stage for" in done.markdown()
+
+
+def test_the_apps_own_call_in_uwsgis_embedded_python_beside_the_virtualenvs() -> None:
+    page = report.Report(results()).markdown()
+    assert (
+        "| app in-process in uWSGI's embedded Python, one CPU (calls/s, no server) | - | 20,000 |"
+        " 19,000-21,000 |" in page
+    )
+    assert "| app in-process in uWSGI's embedded Python (calls, no server) | - | 50.0 |" in page
+    assert (
+        "40.0 µs in the virtualenv's python, 50.0 µs in uWSGI's embedded interpreter (+25%" in page
+    )
+    older = results()
+    del older["in_process_embedded"]
+    page = report.Report(older).markdown()
+    assert "| app in-process, one CPU (calls/s, no server) |" in page
+    assert "embedded Python, one CPU" not in page and "µs in uWSGI's embedded" not in page

@@ -148,16 +148,43 @@ def test_a_closed_loop_that_fails_keeps_its_runs_and_rounds(monkeypatch, tmp_pat
     assert [r["rps"] for r in on_disk["closed_loop_runs"]["ceiling"]] == [10, 11]
 
 
-def test_in_process_runs_are_handed_over_one_by_one(monkeypatch) -> None:
+def test_in_process_runs_are_handed_over_a_pair_at_a_time(monkeypatch) -> None:
+    # python, embedded, python, ...; uWSGI's banner before the embedded run's figures
+    rates = (100.0, 90.0, 300.0, 250.0, 200.0, 180.0)
     outputs = iter(
-        json.dumps({"calls_per_second": rate, "non_2xx": 0}) for rate in (100.0, 300.0, 200.0)
+        ("*** Operational MODE: command ***\n" if i % 2 else "")
+        + json.dumps({"calls_per_second": rate, "non_2xx": 0})
+        + "\n"
+        for i, rate in enumerate(rates)
     )
-    monkeypatch.setattr(bench, "inside", lambda *command, **options: next(outputs))
+    commands = []
+
+    def inside(*command, **options):
+        commands.append(command)
+        return next(outputs)
+
+    monkeypatch.setattr(bench, "inside", inside)
+    record = {
+        "default_python": "3.13",
+        "binary": "/usr/bin/uwsgi-core",
+        "plugin_dir": "/usr/local/lib/uwsgi/plugins",
+        "plugins": {"3.13": "python313"},
+    }
     seen = []
-    final = bench.measure_in_process(3, 0.1, seen.append)
-    assert [len(s["runs"]) for s in seen] == [1, 2, 3]
-    assert seen[0]["calls_per_second"] == {"median": 100.0, "min": 100.0, "max": 100.0}
-    assert final["calls_per_second"] == {"median": 200.0, "min": 100.0, "max": 300.0}
+    python, embedded = bench.measure_in_process(3, 0.1, record, lambda *pair: seen.append(pair))
+    assert [(len(p["runs"]), len(e["runs"])) for p, e in seen] == [(1, 1), (2, 2), (3, 3)]
+    assert seen[0][0]["calls_per_second"] == {"median": 100.0, "min": 100.0, "max": 100.0}
+    assert python["calls_per_second"] == {"median": 200.0, "min": 100.0, "max": 300.0}
+    assert embedded["calls_per_second"] == {"median": 180.0, "min": 90.0, "max": 250.0}
+    # The same script and arguments, in the virtualenv's python and in uWSGI's plugin for it.
+    assert (
+        f"{bench.APP_VENV}/bin/python {bench.REMOTE}/container/inprocess.py --code"
+        in (commands[0][-1])
+    )
+    embedded_line = commands[1][-1]
+    assert "/usr/bin/uwsgi-core --plugins-dir /usr/local/lib/uwsgi/plugins" in embedded_line
+    assert f"--plugin python313 --virtualenv {bench.APP_VENV} --pyrun" in embedded_line
+    assert "--pyargv '--code " in embedded_line and embedded_line.endswith(" 2>&1")
 
 
 def test_a_closed_loop_that_ends_leaves_the_table_of_all_rounds(
