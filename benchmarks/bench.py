@@ -823,6 +823,16 @@ PERF_HZ = 999  # not a multiple of the kernel's tick, so sampling does not lock 
 PERF_DATA = f"{REMOTE}/perf.data"  # on the container's disk: /tmp is a tmpfs, counted as memory
 
 
+def perf_error(stderr: str) -> str:
+    """perf's decisive line: the one after its "Error:", else one naming perf_event, else its
+    last; empty when it said nothing."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for before, after in zip(lines, lines[1:]):
+        if before.lower() == "error:":
+            return after
+    return next((line for line in lines if "perf_event" in line), lines[-1] if lines else "")
+
+
 def profile_defaults(targets: list[Target], seconds: int) -> dict:
     """The profile of one wrk run on the defaults; {"error": ...} where perf cannot record here
     (a kernel or a container that refuses perf_event_open): the other figures stand without it."""
@@ -836,10 +846,9 @@ def profile_defaults(targets: list[Target], seconds: int) -> dict:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:
-        lines = [line for line in done.stderr.splitlines() if line.strip()]
-        error = next((line for line in lines if "perf_event" in line or "rror" in line), None)
-        log(f"perf could not record ({done.returncode}): {error or lines[-1:] or 'no output'}")
-        return {"error": error or (lines[-1] if lines else f"exit status {done.returncode}")}
+        error = perf_error(done.stderr) or f"exit status {done.returncode}"
+        log(f"perf could not record ({done.returncode}): {error}")
+        return {"error": error}
     samples = json.loads(inside("python3", f"{REMOTE}/container/profile.py", PERF_DATA))
     inside("rm", "-f", PERF_DATA)
     measured = parse_wrk(done.stdout)

@@ -205,3 +205,54 @@ def test_a_closed_loop_that_ends_leaves_the_table_of_all_rounds(
         closed["defaults"]["rps"],
     ]
     assert [t["worker_recycles"] for t in on_disk["targets"]] == [0, 0]
+
+
+class Done:
+    def __init__(self, returncode: int, stdout: str = "", stderr: str = "") -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+WRK_OUTPUT = """Running 20s test @ http://127.0.0.1:80/
+  10000 requests in 2.00s, 1.00MB read
+Requests/sec:   5000.00
+"""
+
+
+def test_the_profile_turns_samples_into_microseconds_per_request(monkeypatch) -> None:
+    recorded = []
+
+    def run(command, **options):
+        recorded.append(command)
+        return Done(0, WRK_OUTPUT, "[ perf record: Captured and wrote 1 MB perf.data ]\n")
+
+    samples = {"groups": {"uwsgi": {"python": 999, "kernel": 333}}, "idle": 10, "total": 1342}
+    answers = iter([json.dumps(samples), "", "perf version 6.12\n"])
+    monkeypatch.setattr(bench, "apt_install", lambda package: None)
+    monkeypatch.setattr(bench.subprocess, "run", run)
+    monkeypatch.setattr(bench, "parse_wrk", lambda output: {"requests": 10000, "rps": 5000.0})
+    monkeypatch.setattr(bench, "inside", lambda *command, **options: next(answers))
+    profile = bench.profile_defaults(TARGETS, 2)
+    # 999 samples at 999 Hz are one CPU second: 100 µs for each of 10,000 requests.
+    assert profile["us_per_request"] == {
+        "uwsgi": {"python": 100.0, "kernel": pytest.approx(100 / 3)}
+    }
+    assert profile["target"] == "defaults" and profile["perf"] == "perf version 6.12"
+    command = recorded[0]
+    assert command[command.index("-F") + 1] == str(bench.PERF_HZ) and "-a" in command
+    assert command[-1] == bench.wrk_command(TARGETS[1], 2)
+
+
+def test_a_profile_perf_refuses_quotes_perfs_decisive_line(monkeypatch) -> None:
+    stderr = (
+        "Error:\nAccess to performance monitoring and observability operations is limited.\n"
+        "perf_event_paranoid setting is 4:\n  -1: Allow use of (almost) all events\n"
+    )
+    monkeypatch.setattr(bench, "apt_install", lambda package: None)
+    monkeypatch.setattr(bench.subprocess, "run", lambda command, **options: Done(255, "", stderr))
+    expected = "Access to performance monitoring and observability operations is limited."
+    assert bench.profile_defaults(TARGETS, 2) == {"error": expected}
+    assert bench.perf_error("x\nperf_event_open(...) failed\ny\n") == "perf_event_open(...) failed"
+    assert bench.perf_error("first\nlast\n") == "last"
+    quiet = Done(1, "", "")
+    monkeypatch.setattr(bench.subprocess, "run", lambda command, **options: quiet)
+    assert bench.profile_defaults(TARGETS, 2) == {"error": "exit status 1"}
